@@ -1,0 +1,115 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * BlobStore is a flat key → bytes store. Every operation streams; no
+ * implementation may buffer a whole object in memory (except `memory`, whose
+ * whole point is to hold objects in memory).
+ *
+ * Keys are `/`-separated relative paths. They are validated once, by the
+ * wrapping layer in `base.ts`, before any backend sees them.
+ *
+ * Atomicity: a reader never observes a partial object. `put`, `move` and
+ * `completeMultipart` either publish the whole object under the key or leave
+ * the key untouched. Concurrent writers of the same key are safe; one of them
+ * wins, and because Orchard's keys are content-addressed they write the same bytes.
+ */
+export interface BlobStore {
+  /** Backend name, stamped on errors and metrics: `memory`, `fs`, `s3`. */
+  readonly name: string;
+
+  /**
+   * Stream `body` into `key`. When `expectedSha256` is given, the digest is
+   * computed while streaming and on mismatch `DigestMismatchError` is thrown and
+   * nothing becomes visible. A body stream that errors leaves nothing visible.
+   */
+  put(key: string, body: Readable, opts?: PutOptions): Promise<PutResult>;
+
+  /**
+   * Open `key` for reading, optionally a byte range. Throws `NotFoundError`
+   * when absent and `RangeNotSatisfiableError` when `range.start` is at or past
+   * the end (except for a zero-length object read without a range).
+   */
+  get(key: string, opts?: GetOptions): Promise<GetResult>;
+
+  /** Size and modification time, or `undefined` when the key does not exist. */
+  stat(key: string): Promise<BlobInfo | undefined>;
+
+  /** Remove `key`. Deleting a missing key is not an error. Never touches other keys sharing a prefix. */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Atomically publish the object at `from` under `to` and remove `from`.
+   * Throws `NotFoundError` when `from` is absent. Overwrites `to`.
+   */
+  move(from: string, to: string): Promise<void>;
+
+  /** Every object whose key starts with `prefix` (a plain string prefix, not a glob), in no particular order. */
+  list(prefix: string): AsyncIterable<BlobInfo>;
+
+  /**
+   * Multipart sessions back resumable uploads. Parts may arrive in any order
+   * and be re-sent; the last write of a part number wins. Every part except the
+   * last must be at least `MIN_PART_SIZE` bytes (S3's rule, applied everywhere
+   * so behaviour does not depend on the backend). Nothing is visible under
+   * `key` until `completeMultipart` succeeds. Sessions survive a process restart.
+   */
+  createMultipart(key: string): Promise<string>;
+  putPart(key: string, uploadId: string, partNumber: number, body: Readable, opts?: { size?: number }): Promise<PartInfo>;
+  listParts(key: string, uploadId: string): Promise<PartInfo[]>;
+  /** Concatenate `partNumbers` in the given order and publish under `key`. Throws `NotFoundError` for an unknown session or part. */
+  completeMultipart(key: string, uploadId: string, partNumbers: number[]): Promise<{ size: number }>;
+  /** Drop the session and every part. Aborting an unknown session is not an error. */
+  abortMultipart(key: string, uploadId: string): Promise<void>;
+
+  /** Release connections and handles. */
+  close(): Promise<void>;
+}
+
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+
+export interface PutOptions {
+  expectedSha256?: string;
+  /** Exact length when known; lets backends choose part sizes and reject short bodies. */
+  size?: number;
+  contentType?: string;
+}
+
+export interface PutResult {
+  size: number;
+  sha256: string;
+}
+
+/** Inclusive byte range, as in HTTP. `end` omitted means to the end of the object. */
+export interface ByteRange {
+  start: number;
+  end?: number;
+}
+
+export interface GetOptions {
+  range?: ByteRange;
+}
+
+export interface GetResult {
+  body: Readable;
+  /** Total size of the object, not of the range. */
+  size: number;
+  /** The range actually served (end clamped to size-1), when one was asked for. */
+  range?: { start: number; end: number };
+}
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface PartInfo {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+/** Content-addressed key for a sha256 digest: `blobs/sha256/ab/abcd…`. */
+export function blobKey(sha256: string): string {
+  return `blobs/sha256/${sha256.slice(0, 2)}/${sha256}`;
+}

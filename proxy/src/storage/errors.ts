@@ -1,0 +1,45 @@
+/** Typed storage errors. Every one names the key and the backend that raised it. */
+export class StorageError extends Error {
+  readonly key: string;
+  backend: string;
+  constructor(message: string, opts: { key: string; backend: string; cause?: unknown }) {
+    super(message, { cause: opts.cause });
+    this.name = 'StorageError';
+    this.key = opts.key;
+    this.backend = opts.backend;
+  }
+}
+
+export class NotFoundError extends StorageError {
+  constructor(opts: { key: string; backend: string }) {
+    super(`${opts.backend}: not found: ${opts.key}`, opts);
+    this.name = 'NotFoundError';
+  }
+}
+
+export class InvalidKeyError extends StorageError {
+  constructor(opts: { key: string; backend: string; reason: string }) {
+    super(`${opts.backend}: invalid key (${opts.reason}): ${JSON.stringify(opts.key)}`, opts);
+    this.name = 'InvalidKeyError';
+  }
+}
+
+export class DigestMismatchError extends StorageError {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(opts: { key: string; backend: string; expected: string; actual: string }) {
+    super(`${opts.backend}: sha256 mismatch for ${opts.key}: expected ${opts.expected}, got ${opts.actual}`, opts);
+    this.name = 'DigestMismatchError';
+    this.expected = opts.expected;
+    this.actual = opts.actual;
+  }
+}
+
+export class RangeNotSatisfiableError extends StorageError {
+  readonly size: number;
+  constructor(opts: { key: string; backend: string; size: number }) {
+    super(`${opts.backend}: range not satisfiable for ${opts.key} (size ${opts.size})`, opts);
+    this.name = 'RangeNotSatisfiableError';
+    this.size = opts.size;
+  }
+}
