@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { OrchardConfig } from '../config/index.ts';
+import type { Coordinator } from '../coord/coordinator.ts';
+import type { Database } from '../db/database.ts';
+import type { Settings } from '../settings.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import { ApiError } from './errors.ts';
+import type { Logger } from './logger.ts';
+import { accessLog, errorHandler, requestId } from './middleware.ts';
+
+/** The live config and the outcome of the last reload, as `/ready` reports it. */
+export interface ConfigSource {
+  current(): OrchardConfig;
+  /** The last reload failure, cleared by the next good reload. */
+  lastError(): Error | undefined;
+}
+
+/** Everything a route module may use. Built once in main.ts; tests build their own. */
+export interface ProxyDeps {
+  settings: Settings;
+  logger: Logger;
+  registry: Registry;
+  clock: Clock;
+  db: Database;
+  blobs: BlobStore;
+  coord: Coordinator;
+  config: ConfigSource;
+}
+
+/** A route module adds its routes to the shared router. One per API surface. */
+export type RouteModule = (router: Router, deps: ProxyDeps) => void;
+
+export function createApp(deps: ProxyDeps, modules: RouteModule[]): Koa {
+  const app = new Koa({ proxy: true });
+  const router = new Router();
+  for (const mount of modules) mount(router, deps);
+
+  app.use(requestId());
+  app.use(accessLog({ logger: deps.logger, registry: deps.registry }));
+  app.use(errorHandler(deps.logger));
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new ApiError('METHOD_NOT_ALLOWED') }));
+  app.use(async (ctx) => {
+    throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+  });
+  // Errors are rendered by errorHandler; Koa's default handler would print stacks to stderr.
+  app.silent = true;
+  return app;
+}

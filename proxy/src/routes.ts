@@ -1,0 +1,5 @@
+import type { RouteModule } from './http/app.ts';
+import { systemRoutes } from './http/system-routes.ts';
+
+/** Every API surface the proxy serves, in mount order. Adding a surface means adding a line here. */
+export const routeModules: RouteModule[] = [systemRoutes];
