@@ -1,0 +1,87 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { run } from './proc.ts';
+
+/**
+ * The Debian packages the test suites need, in one table. A package counts as present
+ * when one of its binaries is found; `for` says which suites use it.
+ */
+export const REQUIRED_PACKAGES: readonly { pkg: string; bins: string[]; for: string }[] = [
+  { pkg: 'postgresql', bins: ['initdb'], for: 'metadata database suites (PostgreSQL server)' },
+  { pkg: 'redis-server', bins: ['redis-server'], for: 'coordinator suites (Redis server)' },
+  { pkg: 'skopeo', bins: ['skopeo'], for: 'registry e2e (seeding and copying images)' },
+  { pkg: 'containerd', bins: ['containerd', 'ctr'], for: 'containerd mirror e2e (ctr image pull)' },
+  { pkg: 'docker-registry', bins: ['docker-registry'], for: 'registry e2e (OCI upstream)' },
+  { pkg: 'dnf', bins: ['dnf'], for: 'rpm e2e (real dnf client)' },
+  { pkg: 'createrepo-c', bins: ['createrepo_c'], for: 'rpm e2e (upstream repository metadata)' },
+  { pkg: 'rpm', bins: ['rpmbuild'], for: 'rpm e2e and rpm metadata extraction' },
+  { pkg: 'dpkg-dev', bins: ['dpkg-deb', 'dpkg-scanpackages'], for: 'deb e2e and deb metadata extraction' },
+  { pkg: 'apt-utils', bins: ['apt-ftparchive'], for: 'deb e2e (Release files)' },
+  { pkg: 'zip', bins: ['zip'], for: 'jar/zip metadata extraction fixtures' },
+  { pkg: 'unzip', bins: ['unzip'], for: 'jar/zip metadata extraction fixtures' },
+];
+
+/** Where the PostgreSQL server binaries live: ORCHARD_TEST_PG_BIN, else the newest /usr/lib/postgresql/N/bin. */
+export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.ORCHARD_TEST_PG_BIN) return env.ORCHARD_TEST_PG_BIN;
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length ? join(root, versions[0], 'bin') : undefined;
+}
+
+/** The absolute path of an executable found on PATH (plus the sbin directories), or undefined. */
+export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dirs = [...(env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const d of dirs) {
+    if (d && existsSync(join(d, name))) return join(d, name);
+  }
+  return undefined;
+}
+
+function isPresent(entry: { pkg: string; bins: string[] }): boolean {
+  if (entry.pkg === 'postgresql') return findPostgresBinDir() !== undefined;
+  return entry.bins.every((b) => findBinary(b) !== undefined);
+}
+
+export function missingPackages(): string[] {
+  return REQUIRED_PACKAGES.filter((e) => !isPresent(e)).map((e) => e.pkg);
+}
+
+/**
+ * Makes sure every package in REQUIRED_PACKAGES is installed. As root, missing ones are
+ * installed with apt-get (update once, then install; waits for a dpkg lock held by
+ * another apt run). Not root: throws naming exactly what to install. Returns the
+ * packages it installed.
+ */
+export async function ensurePackages(log: (msg: string) => void): Promise<string[]> {
+  const missing = missingPackages();
+  if (missing.length === 0) return [];
+  const rows = REQUIRED_PACKAGES.filter((e) => missing.includes(e.pkg))
+    .map((e) => `  ${e.pkg.padEnd(16)} ${e.for}`)
+    .join('\n');
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `missing Debian packages:\n${rows}\ninstall them with:\n  sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+    );
+  }
+  log(`installing missing Debian packages: ${missing.join(' ')}`);
+  const started = Date.now();
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const lock = ['-o', 'DPkg::Lock::Timeout=600'];
+  await run({ name: 'apt-get update', cmd: 'apt-get', args: [...lock, 'update'], env, timeoutMs: 600_000 });
+  await run({
+    name: 'apt-get install',
+    cmd: 'apt-get',
+    args: [...lock, 'install', '-y', '--no-install-recommends', ...missing],
+    env,
+    timeoutMs: 1_200_000,
+  });
+  const still = missingPackages();
+  if (still.length)
+    throw new Error(`apt-get install finished but these are still missing: ${still.join(' ')}`);
+  log(`installed ${missing.length} packages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return missing;
+}

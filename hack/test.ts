@@ -1,0 +1,88 @@
+/**
+ * `npm test`: checks the Debian packages the suites need (installing them as root),
+ * starts PostgreSQL, Redis and the S3 server on free loopback ports, runs vitest with
+ * their ORCHARD_TEST_* variables, and stops everything afterwards, also on failure,
+ * SIGINT and SIGTERM. Extra arguments go to `vitest run` (`npm test -- proxy/src/storage`).
+ * Exits with vitest's exit code. See docs/testing.md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ensurePackages } from './lib/packages.ts';
+import { dieWithParent } from './lib/proc.ts';
+import { SERVICE_NAMES, type Services, startServices } from './services/index.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const VITEST = join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
+const started = Date.now();
+
+function log(msg: string): void {
+  process.stderr.write(`[test] ${msg}\n`);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+let stopRequested: NodeJS.Signals | undefined;
+let forwardSignal: ((sig: NodeJS.Signals) => void) | undefined;
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (stopRequested) {
+      // Second signal: leave now. Services die with us (parent-death signal).
+      process.exit(128 + constants.signals[sig]);
+    }
+    stopRequested = sig;
+    log(`${sig}: stopping`);
+    forwardSignal?.(sig);
+  });
+}
+
+async function main(args: string[]): Promise<number> {
+  const pkgStart = Date.now();
+  const installed = await ensurePackages(log);
+  if (installed.length) log(`package check and install took ${seconds(Date.now() - pkgStart)}`);
+
+  const tmp = await mkdtemp(join(tmpdir(), 'orchard-test-'));
+  let services: Services | undefined;
+  try {
+    const svcStart = Date.now();
+    services = await startServices(SERVICE_NAMES, { log: (m) => log(m), reuse: process.env });
+    log(`services ready in ${seconds(Date.now() - svcStart)}`);
+    if (stopRequested) return 128 + constants.signals[stopRequested];
+    return await runVitest(args, { ...process.env, ...services.env, ORCHARD_TEST_TMP: tmp });
+  } finally {
+    await services?.stop();
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [cmd, argv] = dieWithParent(process.execPath, [VITEST, 'run', ...args], 'TERM');
+  const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: 'inherit' });
+  forwardSignal = (sig) => child.kill(sig);
+  return new Promise((resolveExit) => {
+    child.once('error', (err) => {
+      log(`could not start vitest: ${err.message}`);
+      resolveExit(1);
+    });
+    child.once('exit', (code, signal) => {
+      forwardSignal = undefined;
+      resolveExit(signal ? 128 + constants.signals[signal] : (code ?? 1));
+    });
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    log(`total ${seconds(Date.now() - started)}, exit code ${code}`);
+    process.exit(code);
+  },
+  (err: unknown) => {
+    log(err instanceof Error ? err.message : String(err));
+    log(`total ${seconds(Date.now() - started)}, failed before or outside the tests`);
+    process.exit(1);
+  },
+);
