@@ -6,7 +6,7 @@
  * Exits with vitest's exit code. See docs/testing.md.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensurePackages } from './lib/packages.ts';
@@ -46,6 +46,8 @@ async function main(args: string[]): Promise<number> {
   if (installed.length) log(`package check and install took ${seconds(Date.now() - pkgStart)}`);
 
   const tmp = await mkdtemp(join(tmpdir(), 'orchard-test-'));
+  // Suites may run services as other users (PostgreSQL as postgres) under this dir.
+  await chmod(tmp, 0o755);
   let services: Services | undefined;
   try {
     const svcStart = Date.now();

@@ -12,7 +12,9 @@ declare module 's3rver' {
   }
   export default class S3rver {
     constructor(options?: S3rverOptions);
-    run(): Promise<{ address: string; port: number }>;
-    close(): Promise<void>;
+    /** Creates the buckets named in `configureBuckets`. */
+    configureBuckets(): Promise<void>;
+    /** The Koa request handler. */
+    callback(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
   }
 }
