@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import type { Logger } from '../http/logger.ts';
+import type { Settings } from '../settings.ts';
+import type { Database } from './database.ts';
+import { migrate } from './migrate.ts';
+import { PgliteDatabase } from './pglite.ts';
+import { PostgresDatabase } from './postgres.ts';
+
+export type { Database, Queryable, QueryResult } from './database.ts';
+export { loadMigrations, type MigrateResult, type Migration, migrate } from './migrate.ts';
+export { createMemoryDatabase, PgliteDatabase } from './pglite.ts';
+export { PostgresDatabase } from './postgres.ts';
+
+export type DatabaseFactory = (settings: Settings, deps: { logger: Logger }) => Promise<Database>;
+
+const engines = new Map<string, DatabaseFactory>();
+
+/** Make an engine selectable by name. Registering a name twice replaces the first. */
+export function registerDatabaseEngine(name: string, factory: DatabaseFactory): void {
+  engines.set(name, factory);
+}
+
+registerDatabaseEngine('postgres', async (settings, { logger }) => {
+  if (!settings.database) throw new Error('the postgres engine needs ORCHARD_DATABASE_HOST');
+  const db = new PostgresDatabase({ connection: settings.database, logger });
+  await waitUntilReachable(db, logger, 30_000);
+  return db;
+});
+registerDatabaseEngine('pglite', (settings, { logger }) =>
+  PgliteDatabase.open({ dir: join(settings.dataDir, 'pg'), logger }),
+);
+registerDatabaseEngine('memory', (_settings, { logger }) => PgliteDatabase.open({ logger }));
+
+/**
+ * Open the metadata database the settings select (PostgreSQL when
+ * `settings.database` is set, else PGlite under `${dataDir}/pg`) and bring its
+ * schema up to date. `engine` overrides the choice (`memory` for tests);
+ * `migrate: false` skips migrations.
+ */
+export async function createDatabase(
+  settings: Settings,
+  deps: { logger: Logger; engine?: string; migrate?: boolean },
+): Promise<Database> {
+  const name = deps.engine ?? (settings.database ? 'postgres' : 'pglite');
+  const factory = engines.get(name);
+  if (!factory) throw new Error(`unknown database engine ${name}; known: ${[...engines.keys()].join(', ')}`);
+  const logger = deps.logger.child({ component: 'db' });
+  const db = await factory(settings, { logger });
+  try {
+    if (deps.migrate !== false) await migrate(db, { logger });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  return db;
+}
+
+/** PostgreSQL may still be starting (a fresh cluster, a failover): retry for a while before giving up. */
+async function waitUntilReachable(db: Database, logger: Logger, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+    try {
+      await db.ping();
+      return;
+    } catch (err) {
+      if (Date.now() + delay > deadline) {
+        await db.close();
+        throw new Error(`PostgreSQL unreachable after ${timeoutMs} ms: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      logger.warn('waiting for PostgreSQL', { error: (err as Error).message, retry_in_ms: delay });
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
