@@ -1,0 +1,136 @@
+import type { RemoteConfig } from '../config/index.ts';
+
+/**
+ * A Format owns the protocol details of one package type and nothing else:
+ * URL construction and path rules, built-in mutable/immutable rules, index
+ * rewriting, expected digests, publish dates and virtual-repo index merging.
+ * Caching, storage, locking and metrics live once, in `cache/`.
+ *
+ * Formats are stateless and pure (no I/O): the cache engine calls them with
+ * everything they need. Every hook except `name`, `classify` and `upstreamUrl`
+ * is optional; the engine falls back to generic behaviour when one is absent.
+ * Register a format with `registerFormat` (see `registry.ts`); adding a package
+ * type means adding a folder beside `generic/`, not editing the engine.
+ */
+export interface Format {
+  /** The `package` value of the remotes it serves: `generic`, `npm`, `pypi`, … */
+  readonly name: string;
+
+  /**
+   * The built-in class of a normalized path, before the remote's own patterns:
+   * - `immutable-builtin`: content-addressed (a digest in the path). Always
+   *   allowed, even when the remote's `immutablePatterns` do not match it.
+   * - `mutable-builtin`: an index the format knows changes (`index.yaml`,
+   *   `simple/…`). Always allowed; on expiry it is re-fetched unconditionally.
+   * - `undefined`: no opinion; the remote's patterns decide.
+   */
+  classify(path: string): BuiltinClass | undefined;
+
+  /**
+   * The absolute upstream URL for a normalized path. Path segments must be
+   * percent-encoded (use `joinUrl` from `registry.ts`). Throws only for a
+   * remote without a `baseUrl`, which config validation already rules out.
+   */
+  upstreamUrl(remote: RemoteConfig, path: string): string;
+
+  /**
+   * Map the raw (still percent-encoded) request path before the path guard
+   * runs, for protocols whose clients send encodings the guard rejects, e.g.
+   * npm's `@scope%2fname`. Must return a raw path; the guard still applies.
+   */
+  preparePath?(rawPath: string): string;
+
+  /** The digest named by the path itself (OCI `blobs/sha256:…`). */
+  digestFromPath?(path: string): ExpectedDigest | undefined;
+
+  /**
+   * When the path names an index document that must be rewritten at fill time
+   * (so download URLs route back through the proxy) return its handler. The
+   * engine buffers the upstream body (at most `maxBytes`), calls `rewrite`
+   * ONCE, stores the result and serves the stored bytes on every hit.
+   */
+  indexHandler?(path: string, contentType: string | undefined): IndexHandler | undefined;
+
+  /**
+   * Where to find the published checksum of `path` when neither the path nor
+   * a cached index names it, e.g. a generic remote's `.sha256` sidecar. The
+   * engine fetches it (small, bounded) just before the artifact; a sidecar the
+   * upstream does not have (404) means "no expected digest", not an error.
+   */
+  checksumSource?(remote: RemoteConfig, path: string): ChecksumSource | undefined;
+
+  /** Upstream response headers worth storing and replaying on hits (lower case), e.g. `docker-content-digest`. */
+  readonly keepHeaders?: readonly string[];
+
+  /** A Content-Type for a path when the upstream sends none (or a generic one). */
+  contentType?(path: string): string | undefined;
+
+  /** Merge member indexes of a virtual repository (first member wins on conflicts). */
+  mergeIndexes?(input: MergeInput): Promise<RewriteOutput>;
+}
+
+export type BuiltinClass = 'immutable-builtin' | 'mutable-builtin';
+
+export type DigestAlgorithm = 'sha256' | 'sha512' | 'sha1';
+
+/** A digest the upstream published for an artifact. `hex` is lower-case hexadecimal. */
+export interface ExpectedDigest {
+  algorithm: DigestAlgorithm;
+  hex: string;
+}
+
+/**
+ * What a format learned about one artifact while rewriting an index: its
+ * digest and publish date, keyed by the artifact's normalized path on the SAME
+ * remote. The engine stores hints and consults them on that path's fill
+ * (integrity) and before it (quarantine, without contacting the upstream).
+ */
+export interface ArtifactHint {
+  path: string;
+  digest?: ExpectedDigest;
+  publishedAt?: Date;
+}
+
+export interface ChecksumSource {
+  url: string;
+  algorithm: DigestAlgorithm;
+  /** Extract the hex digest for the artifact from the sidecar body; `undefined` when absent. */
+  parse(body: string): string | undefined;
+}
+
+export interface IndexHandler {
+  /** Largest index body accepted, in bytes; bigger ones fail the fill with UPSTREAM_ERROR. */
+  maxBytes: number;
+  rewrite(input: RewriteInput): Promise<RewriteOutput>;
+}
+
+export interface RewriteInput {
+  remote: RemoteConfig;
+  path: string;
+  body: Buffer;
+  contentType?: string;
+  /**
+   * Absolute URL of this remote on the proxy, without a trailing slash, e.g.
+   * `http://orchard.example/api/v1/remote/npm`. Taken from the request that
+   * triggered the fill; prefer relative URLs where the client accepts them.
+   */
+  proxyBase: string;
+  /**
+   * Present when the remote has quarantine enabled: the index must hide the
+   * versions for which it returns true, so clients resolve to allowed ones.
+   */
+  isQuarantined?: (artifactPath: string, publishedAt: Date | undefined) => boolean;
+}
+
+export interface RewriteOutput {
+  body: Buffer;
+  contentType?: string;
+  hints?: ArtifactHint[];
+}
+
+export interface MergeInput {
+  path: string;
+  proxyBase: string;
+  /** Member indexes in priority order; members that failed are absent. */
+  members: { remote: RemoteConfig; body: Buffer; contentType?: string }[];
+}

@@ -1,0 +1,7 @@
+// Importing this module registers every built-in format. Each package type is
+// one folder beside `generic/` that calls `registerFormat` when imported.
+import './generic/index.ts';
+
+export type * from './format.ts';
+export { findFormat, getFormat, listFormats, registerFormat } from './registry.ts';
+export { encodeSegment, joinUrl } from './url.ts';
