@@ -76,6 +76,8 @@ export interface ExtractContext {
   readonly budget: Budget;
   /** Aborted when the time budget runs out; streams opened by helpers honour it. */
   readonly signal: AbortSignal;
+  /** The package's declared format, when known: a declared format gets a full scan, not a probe. */
+  readonly declaredFormat?: string;
 }
 
 /**
@@ -99,21 +101,30 @@ export class Budget {
   entries = 0;
   private readonly limits: ExtractLimits;
   private readonly signal: AbortSignal;
-  private readonly parent?: Budget;
 
-  constructor(limits: ExtractLimits, signal: AbortSignal, parent?: Budget) {
+  constructor(limits: ExtractLimits, signal: AbortSignal) {
     this.limits = limits;
     this.signal = signal;
-    this.parent = parent;
   }
 
-  /** A narrower budget whose charges also count against this one (for probes that may give up). */
-  scoped(limits: Partial<ExtractLimits>): Budget {
-    return new Budget({ ...this.limits, ...limits }, this.signal, this);
+  /**
+   * A fresh budget no larger than this one's limits, for a probe that may give
+   * up quietly. Its charges are not added here: a failed probe must not starve
+   * the next claimant. Work stays bounded by (claimants × window) and by time.
+   */
+  scoped(window: Partial<ExtractLimits>): Budget {
+    const limits = { ...this.limits };
+    for (const [k, v] of Object.entries(window) as [keyof ExtractLimits, number][])
+      limits[k] = Math.min(limits[k], v);
+    return new Budget(limits, this.signal);
+  }
+
+  /** The limits this budget enforces. */
+  get effectiveLimits(): ExtractLimits {
+    return this.limits;
   }
 
   chargeRead(n: number): void {
-    this.parent?.chargeRead(n);
     this.readBytes += n;
     this.check();
     if (this.readBytes > this.limits.maxReadBytes) {
@@ -122,7 +133,6 @@ export class Budget {
   }
 
   chargeInflate(n: number): void {
-    this.parent?.chargeInflate(n);
     this.inflatedBytes += n;
     this.check();
     if (this.inflatedBytes > this.limits.maxInflateBytes) {
@@ -131,7 +141,6 @@ export class Budget {
   }
 
   chargeEntry(): void {
-    this.parent?.chargeEntry();
     this.entries += 1;
     if (this.entries % 256 === 0) this.check();
     if (this.entries > this.limits.maxEntries) {

@@ -53,7 +53,7 @@ export async function extractMetadata(source: ArtifactSource, opts: ExtractOptio
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), limits.timeoutMs);
   const budget = new Budget(limits, abort.signal);
-  const ctx: ExtractContext = { limits, budget, signal: abort.signal };
+  const ctx: ExtractContext = { limits, budget, signal: abort.signal, declaredFormat: opts.declaredFormat };
   const metered = meteredSource(source, ctx);
   let current = '';
   try {

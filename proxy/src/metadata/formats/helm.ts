@@ -20,7 +20,7 @@ export const helmExtractor: MetadataExtractor = {
         const parts = entry.path.split('/');
         return parts.length === 2 && parts[1] === 'Chart.yaml' && entry.type === 'file' ? 'take' : 'skip';
       },
-      probeWindow,
+      ctx.declaredFormat === 'helm' ? undefined : probeWindow,
     );
     if (!hit) return undefined;
     return describe(hit.body);

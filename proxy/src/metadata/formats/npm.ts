@@ -26,7 +26,7 @@ export const npmExtractor: MetadataExtractor = {
         if (top !== root) return 'stop';
         return rest.length === 1 && rest[0] === 'package.json' && entry.type === 'file' ? 'take' : 'skip';
       },
-      probeWindow,
+      ctx.declaredFormat === 'npm' ? undefined : probeWindow,
     );
     if (!hit) return undefined;
     return describe(hit.body);

@@ -26,9 +26,8 @@ export async function findInTar(
   match: TarMatch,
   window?: Partial<ExtractLimits>,
 ): Promise<TarHit | undefined> {
-  const scope: ExtractContext = window
-    ? { limits: { ...ctx.limits, ...window }, budget: ctx.budget.scoped(window), signal: ctx.signal }
-    : ctx;
+  const budget = window && ctx.budget.scoped(window);
+  const scope: ExtractContext = budget ? { ...ctx, limits: budget.effectiveLimits, budget } : ctx;
   try {
     const head = await source.read(0, 6);
     const stream = decompress(await source.open(0), detectCompression(head), scope);
