@@ -79,7 +79,7 @@ setup(name="demo-pkg", version="0.4.2", packages=["demo_pkg"], author="Jane Doe"
   );
   write(join(src, 'demo_pkg/__init__.py'), '');
   const out = join(dir, 'wheels');
-  const env = { ...process.env, PIP_CONFIG_FILE: '/dev/null' };
+  const env: NodeJS.ProcessEnv = { ...process.env, PIP_CONFIG_FILE: '/dev/null' };
   delete env.PIP_FIND_LINKS;
   run(
     '/usr/bin/python3',
