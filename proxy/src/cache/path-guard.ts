@@ -9,7 +9,13 @@ export const maxPathLength = 2048;
 const forbiddenEncodings = /%(2f|5c|00|25)/i;
 // After decoding: NUL and other C0 controls, DEL, and the backslash that
 // Windows-style servers treat as a separator.
-const forbiddenDecoded = /[\u0000-\u001f\u007f\\]/;
+function hasForbiddenChar(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x5c) return true;
+  }
+  return false;
+}
 
 /**
  * Normalize the raw (still percent-encoded) path below a remote and refuse
@@ -41,7 +47,7 @@ export function normalizePath(raw: string): string {
       throw invalid('malformed percent-encoding');
     }
     if (value === '.' || value === '..') throw invalid('dot segments are not allowed');
-    if (forbiddenDecoded.test(value)) throw invalid('backslashes and control characters are not allowed');
+    if (hasForbiddenChar(value)) throw invalid('backslashes and control characters are not allowed');
     return value;
   });
   return decoded.join('/') + (trailingSlash ? '/' : '');
