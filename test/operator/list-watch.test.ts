@@ -4,10 +4,10 @@
  * relist) ends with the cache holding every change made meanwhile.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../proxy/src/http/logger.ts';
 import { createKubeClient } from '../../operator/src/kube/client.ts';
 import { RemoteKind } from '../../operator/src/kube/resources.ts';
 import { ListWatch, type RestartReason } from '../../operator/src/watch/list-watch.ts';
+import { silentLogger } from '../../proxy/src/http/logger.ts';
 import { type FakeCluster, startFakeCluster } from '../fake-apiserver/index.ts';
 import { eventually } from './helpers.ts';
 
@@ -28,7 +28,9 @@ afterEach(async () => {
   await cluster?.close();
 });
 
-async function startWatch(opts: { watchdogMs?: number; relistIntervalMs?: number; maxHistory?: number } = {}) {
+async function startWatch(
+  opts: { watchdogMs?: number; relistIntervalMs?: number; maxHistory?: number } = {},
+) {
   cluster = await startFakeCluster({ bookmarkIntervalMs: 100, maxHistory: opts.maxHistory });
   const events: string[] = [];
   const restarts: RestartReason[] = [];
@@ -46,8 +48,13 @@ async function startWatch(opts: { watchdogMs?: number; relistIntervalMs?: number
   return { events, restarts, lw };
 }
 
-const names = (w: ListWatch) => w.list().map((o) => o.metadata.name).sort();
-const baseUrlOf = (w: ListWatch, name: string) => (w.get(name)?.spec as { baseUrl?: string } | undefined)?.baseUrl;
+const names = (w: ListWatch) =>
+  w
+    .list()
+    .map((o) => o.metadata.name)
+    .sort();
+const baseUrlOf = (w: ListWatch, name: string) =>
+  (w.get(name)?.spec as { baseUrl?: string } | undefined)?.baseUrl;
 
 describe('ListWatch', () => {
   it('lists, then follows creates, updates and deletes', async () => {
@@ -135,7 +142,9 @@ describe('ListWatch', () => {
     const { restarts, lw } = await startWatch({ relistIntervalMs: 300 });
     lw.start();
     await eventually(() => expect(restarts.filter((r) => r === 'relist').length).toBeGreaterThanOrEqual(2));
-    const lists = cluster.server.requests.filter((r) => r.method === 'GET' && !r.watch && r.path.endsWith('/remotes'));
+    const lists = cluster.server.requests.filter(
+      (r) => r.method === 'GET' && !r.watch && r.path.endsWith('/remotes'),
+    );
     expect(lists.length).toBeGreaterThanOrEqual(3);
   });
 });

@@ -40,15 +40,26 @@ export interface WatchOptions {
 }
 
 export interface KubeClient {
-  list(k: ResourceKind, opts?: { namespace?: string; labelSelector?: string }): Promise<{ items: KubeObject[]; resourceVersion: string }>;
+  list(
+    k: ResourceKind,
+    opts?: { namespace?: string; labelSelector?: string },
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }>;
   /** Start a watch; resolves once the request is sent. `abort()` ends it (onDone is then called). */
   watch(k: ResourceKind, opts: WatchOptions, handlers: WatchHandlers): Promise<{ abort(): void }>;
   get(k: ResourceKind, name: string, namespace?: string): Promise<KubeObject | undefined>;
   create(k: ResourceKind, obj: KubeObject): Promise<KubeObject>;
   replace(k: ResourceKind, obj: KubeObject): Promise<KubeObject>;
   /** JSON merge patch of the object, or of its status subresource (`status: true`). */
-  mergePatch(k: ResourceKind, name: string, patch: Record<string, unknown>, opts?: { namespace?: string; status?: boolean }): Promise<KubeObject>;
+  mergePatch(
+    k: ResourceKind,
+    name: string,
+    patch: Record<string, unknown>,
+    opts?: { namespace?: string; status?: boolean },
+  ): Promise<KubeObject>;
 }
+
+/** Plain JSON goes where client-node's typed APIs expect their model classes; the serializer maps it by field name. */
+const typed = (o: object) => o as never;
 
 const mergePatchHeader = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -64,58 +75,90 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
     switch (id) {
       case 'configmaps':
         return {
-          list: (ns: string, labelSelector?: string) => core.listNamespacedConfigMap({ namespace: ns, labelSelector }),
+          list: (ns: string, labelSelector?: string) =>
+            core.listNamespacedConfigMap({ namespace: ns, labelSelector }),
           get: (ns: string, name: string) => core.readNamespacedConfigMap({ name, namespace: ns }),
-          create: (ns: string, body: KubeObject) => core.createNamespacedConfigMap({ namespace: ns, body, fieldManager }),
+          create: (ns: string, body: KubeObject) =>
+            core.createNamespacedConfigMap({ namespace: ns, body: typed(body), fieldManager }),
           replace: (ns: string, name: string, body: KubeObject) =>
-            core.replaceNamespacedConfigMap({ name, namespace: ns, body, fieldManager }),
+            core.replaceNamespacedConfigMap({ name, namespace: ns, body: typed(body), fieldManager }),
           patch: (ns: string, name: string, body: object) =>
-            core.patchNamespacedConfigMap({ name, namespace: ns, body, fieldManager }, mergePatchHeader),
+            core.patchNamespacedConfigMap(
+              { name, namespace: ns, body: typed(body), fieldManager },
+              mergePatchHeader,
+            ),
         };
       case 'secrets':
         return {
-          list: (ns: string, labelSelector?: string) => core.listNamespacedSecret({ namespace: ns, labelSelector }),
+          list: (ns: string, labelSelector?: string) =>
+            core.listNamespacedSecret({ namespace: ns, labelSelector }),
           get: (ns: string, name: string) => core.readNamespacedSecret({ name, namespace: ns }),
-          create: (ns: string, body: KubeObject) => core.createNamespacedSecret({ namespace: ns, body, fieldManager }),
+          create: (ns: string, body: KubeObject) =>
+            core.createNamespacedSecret({ namespace: ns, body: typed(body), fieldManager }),
           replace: (ns: string, name: string, body: KubeObject) =>
-            core.replaceNamespacedSecret({ name, namespace: ns, body, fieldManager }),
+            core.replaceNamespacedSecret({ name, namespace: ns, body: typed(body), fieldManager }),
           patch: (ns: string, name: string, body: object) =>
-            core.patchNamespacedSecret({ name, namespace: ns, body, fieldManager }, mergePatchHeader),
+            core.patchNamespacedSecret(
+              { name, namespace: ns, body: typed(body), fieldManager },
+              mergePatchHeader,
+            ),
         };
       case 'events':
         return {
-          list: (ns: string, labelSelector?: string) => core.listNamespacedEvent({ namespace: ns, labelSelector }),
+          list: (ns: string, labelSelector?: string) =>
+            core.listNamespacedEvent({ namespace: ns, labelSelector }),
           get: (ns: string, name: string) => core.readNamespacedEvent({ name, namespace: ns }),
-          create: (ns: string, body: KubeObject) => core.createNamespacedEvent({ namespace: ns, body, fieldManager }),
+          create: (ns: string, body: KubeObject) =>
+            core.createNamespacedEvent({ namespace: ns, body: typed(body), fieldManager }),
           replace: (ns: string, name: string, body: KubeObject) =>
-            core.replaceNamespacedEvent({ name, namespace: ns, body, fieldManager }),
+            core.replaceNamespacedEvent({ name, namespace: ns, body: typed(body), fieldManager }),
           patch: (ns: string, name: string, body: object) =>
-            core.patchNamespacedEvent({ name, namespace: ns, body, fieldManager }, mergePatchHeader),
+            core.patchNamespacedEvent(
+              { name, namespace: ns, body: typed(body), fieldManager },
+              mergePatchHeader,
+            ),
         };
       case 'leases.coordination.k8s.io':
         return {
-          list: (ns: string, labelSelector?: string) => coordination.listNamespacedLease({ namespace: ns, labelSelector }),
+          list: (ns: string, labelSelector?: string) =>
+            coordination.listNamespacedLease({ namespace: ns, labelSelector }),
           get: (ns: string, name: string) => coordination.readNamespacedLease({ name, namespace: ns }),
           create: (ns: string, body: KubeObject) =>
-            coordination.createNamespacedLease({ namespace: ns, body: leaseBody(body), fieldManager }),
+            coordination.createNamespacedLease({ namespace: ns, body: typed(leaseBody(body)), fieldManager }),
           replace: (ns: string, name: string, body: KubeObject) =>
-            coordination.replaceNamespacedLease({ name, namespace: ns, body: leaseBody(body), fieldManager }),
+            coordination.replaceNamespacedLease({
+              name,
+              namespace: ns,
+              body: typed(leaseBody(body)),
+              fieldManager,
+            }),
           patch: (ns: string, name: string, body: object) =>
-            coordination.patchNamespacedLease({ name, namespace: ns, body, fieldManager }, mergePatchHeader),
+            coordination.patchNamespacedLease(
+              { name, namespace: ns, body: typed(body), fieldManager },
+              mergePatchHeader,
+            ),
         };
       default: {
         if (k.namespaced) throw new Error(`KubeClient: unsupported namespaced kind ${id}`);
         const base = { group: k.group, version: k.version, plural: k.plural };
         return {
-          list: (_ns: string, labelSelector?: string) => custom.listClusterCustomObject({ ...base, labelSelector }),
+          list: (_ns: string, labelSelector?: string) =>
+            custom.listClusterCustomObject({ ...base, labelSelector }),
           get: (_ns: string, name: string) => custom.getClusterCustomObject({ ...base, name }),
-          create: (_ns: string, body: KubeObject) => custom.createClusterCustomObject({ ...base, body, fieldManager }),
+          create: (_ns: string, body: KubeObject) =>
+            custom.createClusterCustomObject({ ...base, body: typed(body), fieldManager }),
           replace: (_ns: string, name: string, body: KubeObject) =>
-            custom.replaceClusterCustomObject({ ...base, name, body, fieldManager }),
+            custom.replaceClusterCustomObject({ ...base, name, body: typed(body), fieldManager }),
           patch: (_ns: string, name: string, body: object) =>
-            custom.patchClusterCustomObject({ ...base, name, body, fieldManager }, mergePatchHeader),
+            custom.patchClusterCustomObject(
+              { ...base, name, body: typed(body), fieldManager },
+              mergePatchHeader,
+            ),
           patchStatus: (name: string, body: object) =>
-            custom.patchClusterCustomObjectStatus({ ...base, name, body, fieldManager }, mergePatchHeader),
+            custom.patchClusterCustomObjectStatus(
+              { ...base, name, body: typed(body), fieldManager },
+              mergePatchHeader,
+            ),
         };
       }
     }
@@ -165,7 +208,8 @@ export function createKubeClient(kc: KubeConfig): KubeClient {
     async mergePatch(k, name, patch, opts = {}) {
       const o = ops(k);
       if (opts.status) {
-        if (!('patchStatus' in o)) throw new Error(`KubeClient: ${k.kind} has no status subresource`);
+        if (!('patchStatus' in o) || !o.patchStatus)
+          throw new Error(`KubeClient: ${k.kind} has no status subresource`);
         return plain(await o.patchStatus(name, patch));
       }
       return plain(await o.patch(opts.namespace ?? '', name, patch));

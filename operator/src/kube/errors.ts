@@ -1,7 +1,8 @@
 /** Classify errors from client-node calls (ApiException carries the HTTP status as `code`). */
 export function httpStatusOf(err: unknown): number | undefined {
   if (typeof err === 'object' && err !== null) {
-    const code = (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
+    const code =
+      (err as { code?: unknown; statusCode?: unknown }).code ?? (err as { statusCode?: unknown }).statusCode;
     if (typeof code === 'number') return code;
   }
   return undefined;
@@ -15,7 +16,11 @@ export function describeError(err: unknown): string {
   const status = httpStatusOf(err);
   const body = (err as { body?: unknown })?.body;
   let message: string | undefined;
-  if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') {
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof (body as { message?: unknown }).message === 'string'
+  ) {
     message = (body as { message: string }).message;
   } else if (typeof body === 'string') {
     try {

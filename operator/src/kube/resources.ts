@@ -41,8 +41,20 @@ export const VirtualRepositoryKind: ResourceKind = {
 };
 export const ProjectKind: ResourceKind = { ...orchard, plural: 'projects', kind: 'Project' };
 export const PackageKind: ResourceKind = { ...orchard, plural: 'packages', kind: 'Package' };
-export const ConfigMapKind: ResourceKind = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
-export const SecretKind: ResourceKind = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };
+export const ConfigMapKind: ResourceKind = {
+  group: '',
+  version: 'v1',
+  plural: 'configmaps',
+  kind: 'ConfigMap',
+  namespaced: true,
+};
+export const SecretKind: ResourceKind = {
+  group: '',
+  version: 'v1',
+  plural: 'secrets',
+  kind: 'Secret',
+  namespaced: true,
+};
 
 export const orchardKinds = [RemoteKind, VirtualRepositoryKind, ProjectKind, PackageKind] as const;
 

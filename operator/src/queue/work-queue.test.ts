@@ -12,7 +12,12 @@ afterEach(async () => {
 describe('WorkQueue', () => {
   it('de-duplicates a key added while it waits', async () => {
     const seen: string[] = [];
-    q = new WorkQueue({ process: async (k) => (seen.push(k), {}) });
+    q = new WorkQueue({
+      process: async (k) => {
+        seen.push(k);
+        return {};
+      },
+    });
     q.add('a');
     q.add('a');
     q.add('b');
@@ -87,7 +92,12 @@ describe('WorkQueue', () => {
 
   it('holds work while paused and keeps it', async () => {
     const seen: string[] = [];
-    q = new WorkQueue({ process: async (k) => (seen.push(k), {}) });
+    q = new WorkQueue({
+      process: async (k) => {
+        seen.push(k);
+        return {};
+      },
+    });
     q.add('x');
     await sleep(20);
     expect(seen).toEqual([]);

@@ -57,7 +57,10 @@ export class WorkQueue {
   /** Add `key` after `ms`; an earlier pending schedule for the key is kept. */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
-    if (ms <= 0) return this.add(key);
+    if (ms <= 0) {
+      this.add(key);
+      return;
+    }
     const at = Date.now() + ms;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;

@@ -44,7 +44,8 @@ export interface ListWatchOptions {
 
 export class ListWatch {
   private readonly cache = new Map<string, KubeObject>();
-  private readonly o: Required<Omit<ListWatchOptions, 'namespace' | 'labelSelector' | 'onRestart'>> & ListWatchOptions;
+  private readonly o: Required<Omit<ListWatchOptions, 'namespace' | 'labelSelector' | 'onRestart'>> &
+    ListWatchOptions;
   private resourceVersion = '';
   private hasSynced = false;
   private running = false;
@@ -159,7 +160,10 @@ export class ListWatch {
       const pet = () => {
         clearTimeout(watchdog);
         watchdog = setTimeout(() => {
-          this.o.logger.warn('watch stalled; restarting', { kind: this.o.kind.kind, silentMs: this.o.watchdogMs });
+          this.o.logger.warn('watch stalled; restarting', {
+            kind: this.o.kind.kind,
+            silentMs: this.o.watchdogMs,
+          });
           finish('stall');
         }, this.o.watchdogMs);
       };
