@@ -32,6 +32,8 @@ export interface ConfigWatcherOptions {
   debounceMs?: number;
   /** Re-read interval independent of events; 0 disables polling. Default 10 s. */
   pollIntervalMs?: number;
+  /** Use fs.watch (default true); false relies on polling alone. */
+  useFsWatch?: boolean;
 }
 
 export type ReloadOutcome = 'unchanged' | 'reloaded' | 'failed';
@@ -164,6 +166,7 @@ export class ConfigWatcher {
 
   /** Watch every directory the last read depended on; drop watchers of directories no longer involved. */
   private arm(): void {
+    if (this.opts.useFsWatch === false) return;
     for (const [dir, w] of this.watchers) {
       if (!this.watchDirs.includes(dir)) {
         w.close();
