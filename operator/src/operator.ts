@@ -40,8 +40,11 @@ export interface OperatorOptions {
 
 export interface Operator {
   start(): Promise<void>;
-  /** Stop leading (releasing the Lease), stop watching, close the health endpoint. */
-  stop(): Promise<void>;
+  /**
+   * Stop leading, stop watching, close the health endpoint. The Lease is
+   * released unless `release: false` (which simulates a crashed replica).
+   */
+  stop(opts?: { release?: boolean }): Promise<void>;
   isLeader(): boolean;
   ready(): boolean;
   /** The health endpoint's port (0 when not served). */
@@ -97,8 +100,8 @@ export function createOperator(o: OperatorOptions): Operator {
       controller.start();
       elector.start();
     },
-    async stop() {
-      await elector.stop({ release: true });
+    async stop(opts = {}) {
+      await elector.stop({ release: opts.release !== false });
       await controller.stop();
       await health?.close();
     },

@@ -14,8 +14,8 @@ export type { KubeObject } from './store.ts';
 export interface FakeCluster {
   server: FakeApiServer;
   objects: FakeObjects;
-  /** A client-node KubeConfig pointing at the fake (plain HTTP, a dummy bearer token). */
-  kubeConfig(): KubeConfig;
+  /** A client-node KubeConfig pointing at the fake (plain HTTP; the token only labels requests). */
+  kubeConfig(token?: string): KubeConfig;
   close(): Promise<void>;
 }
 
@@ -24,16 +24,16 @@ export async function startFakeCluster(opts: FakeApiServerOptions = {}): Promise
   return {
     server,
     objects: new FakeObjects(server.store),
-    kubeConfig: () => kubeConfigFor(server.url),
+    kubeConfig: (token) => kubeConfigFor(server.url, token),
     close: () => server.close(),
   };
 }
 
-export function kubeConfigFor(url: string): KubeConfig {
+export function kubeConfigFor(url: string, token = 'fake-token'): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'fake', server: url, skipTLSVerify: true }],
-    users: [{ name: 'fake', token: 'fake-token' }],
+    users: [{ name: 'fake', token }],
     contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', namespace: 'orchard-system' }],
     currentContext: 'fake',
   });

@@ -29,6 +29,8 @@ export interface RecordedRequest {
   contentType: string | undefined;
   status: number;
   watch: boolean;
+  /** The bearer token the client sent (tests give each client its own). */
+  token: string | undefined;
 }
 
 interface Route {
@@ -130,6 +132,7 @@ export class FakeApiServer {
       contentType: req.headers['content-type'],
       status: 0,
       watch: isTrue(url.searchParams.get('watch')),
+      token: /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1],
     };
     this.requests.push(record);
     res.on('finish', () => {

@@ -20,6 +20,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { toMicroTime } from '../kube/client.ts';
 import { describeError, isConflict } from '../kube/errors.ts';
 import type { KubeObject, ResourceKind } from '../kube/resources.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export const LeaseKind: ResourceKind = {
   group: 'coordination.k8s.io',
@@ -59,7 +60,7 @@ export class LeaderElector {
   private observed: { record: string; at: number } | undefined;
 
   constructor(opts: LeaderElectorOptions) {
-    this.o = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...opts };
+    this.o = withDefaults({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 }, opts);
     if (this.o.renewDeadlineMs >= this.o.leaseDurationMs)
       throw new Error('renewDeadline must be below leaseDuration');
   }

@@ -14,6 +14,7 @@
  * keys are kept. All methods are safe to call at any time.
  */
 import { isTerminal, type ReconcileResult } from '../reconcile/contract.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export interface WorkQueueOptions {
   process(key: string): Promise<ReconcileResult>;
@@ -38,7 +39,7 @@ export class WorkQueue {
   private stopped = false;
 
   constructor(opts: WorkQueueOptions) {
-    this.opts = { concurrency: 2, baseDelayMs: 200, maxDelayMs: 60_000, ...opts };
+    this.opts = withDefaults({ concurrency: 2, baseDelayMs: 200, maxDelayMs: 60_000 }, opts);
   }
 
   add(key: string): void {

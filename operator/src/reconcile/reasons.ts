@@ -47,6 +47,7 @@ export function classifyIssue(issue: ConfigIssue, spec: Record<string, unknown>,
         : { type: 'MembersResolved', reason: 'MemberNotFound' };
     }
     case 'virtual-member-ready':
+    case 'virtual-member-valid':
       return { type: 'MembersResolved', reason: 'MemberNotReady' };
     case 'virtual-member-is-remote':
       return { type: 'MembersResolved', reason: 'MemberNotARemote' };

@@ -24,6 +24,7 @@ import type { Logger } from '../../../proxy/src/http/logger.ts';
 import type { KubeClient } from '../kube/client.ts';
 import { describeError, httpStatusOf } from '../kube/errors.ts';
 import type { KubeObject, ResourceKind } from '../kube/resources.ts';
+import { withDefaults } from '../util/defaults.ts';
 
 export type RestartReason = 'gone' | 'stall' | 'error' | 'closed' | 'relist' | 'list_error';
 export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -55,13 +56,10 @@ export class ListWatch {
   private failures = 0;
 
   constructor(opts: ListWatchOptions) {
-    this.o = {
-      watchdogMs: 180_000,
-      relistIntervalMs: 600_000,
-      backoffBaseMs: 250,
-      backoffMaxMs: 30_000,
-      ...opts,
-    };
+    this.o = withDefaults(
+      { watchdogMs: 180_000, relistIntervalMs: 600_000, backoffBaseMs: 250, backoffMaxMs: 30_000 },
+      opts,
+    );
   }
 
   start(): void {
