@@ -97,3 +97,21 @@ describe('generated types', () => {
     expect(current).toBe(renderCrdTypes());
   });
 });
+
+describe('docs/configuration.md', () => {
+  const docs = readFileSync(new URL('../../../docs/configuration.md', import.meta.url), 'utf8');
+
+  it.each(kinds)('documents every spec field of %s', (kind) => {
+    // Leaf fields; an object's fields are documented one by one.
+    const fields = walk(crds.get(kind)!.schema.properties!.spec!, 'spec')
+      .filter(([path, node]) => !node.properties && !path.endsWith('[]'))
+      .map(([path]) => path);
+    const missing = fields.filter((f) => !docs.includes(`\`${f}\``));
+    expect(missing).toEqual([]);
+  });
+
+  it('lists every CEL rule id', () => {
+    const ids = kinds.flatMap((k) => collectCelRules(crds.get(k)!.schema).map((r) => r.id));
+    expect(ids.filter((id) => !docs.includes(`\`${id}\``))).toEqual([]);
+  });
+});
