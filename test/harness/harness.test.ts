@@ -131,3 +131,24 @@ describe('tmpDir', () => {
     expect(existsSync(dirs[0])).toBe(false);
   });
 });
+
+describe.concurrent('tmpDir and startProcess in concurrent tests', () => {
+  const ended: string[] = [];
+  it('keep their resources while a sibling test ends first', async (ctx) => {
+    await new Promise((r) => setTimeout(r, 50));
+    const dir = await tmpDir('slow-', ctx);
+    const proc = await startProcess({ cmd: NODE, args: ['-e', 'setInterval(() => {}, 1000)'], scope: ctx });
+    await new Promise((r) => setTimeout(r, 400));
+    ctx.expect(ended).toEqual(['fast']);
+    ctx.expect(existsSync(dir)).toBe(true);
+    ctx.expect(isAlive(proc.pid)).toBe(true);
+  });
+
+  it('ends quickly', async (ctx) => {
+    await new Promise((r) => setTimeout(r, 100));
+    await tmpDir('fast-', ctx);
+    ctx.onTestFinished(() => {
+      ended.push('fast');
+    });
+  });
+});

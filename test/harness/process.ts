@@ -1,6 +1,6 @@
-import { onTestFinished } from 'vitest';
 import { waitUntil } from '../../hack/lib/net.ts';
 import { spawnProcess } from '../../hack/lib/proc.ts';
+import { type TestScope, whenTestEnds } from './scope.ts';
 
 export interface StartProcessOptions {
   cmd: string;
@@ -17,6 +17,8 @@ export interface StartProcessOptions {
   readyWhen?: RegExp | (() => Promise<boolean>);
   /** Readiness deadline, default 30 s. */
   timeoutMs?: number;
+  /** The test context, in concurrent tests (see TestScope). */
+  scope?: TestScope;
 }
 
 export interface TestProcess {
@@ -34,7 +36,7 @@ export interface TestProcess {
  * or times out first (it is killed then).
  *
  * Lifetime: started inside a test (or beforeEach), it is stopped when that test
- * finishes. Started in beforeAll, the caller stops it in afterAll. Either way it is
+ * finishes (concurrent tests pass their context as `scope`). Started in beforeAll, the caller stops it in afterAll. Either way it is
  * killed when the worker process dies (parent-death signal), so nothing outlives the run.
  */
 export async function startProcess(opts: StartProcessOptions): Promise<TestProcess> {
@@ -51,11 +53,8 @@ export async function startProcess(opts: StartProcessOptions): Promise<TestProce
       if (pattern?.test(line)) sawPattern = true;
     },
   });
-  try {
-    onTestFinished(() => proc.stop());
-  } catch {
-    // Not inside a test: the caller stops it (see the lifetime note above).
-  }
+  // Outside a test the caller stops it (see the lifetime note above).
+  whenTestEnds(() => proc.stop(), opts.scope);
   const probe = typeof opts.readyWhen === 'function' ? opts.readyWhen : async () => sawPattern;
   try {
     if (opts.readyWhen) {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { canConnect, tmpDir, waitUntil } from './index.ts';
+import { describe, type ExpectStatic, it } from 'vitest';
+import { canConnect, type TestScope, tmpDir, waitUntil } from './index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -15,8 +15,8 @@ interface RunnerRun {
 }
 
 /** Runs `node hack/test.ts` on the fixture suite with no services inherited. */
-async function runRunner(mode: 'pass' | 'fail' | 'hang'): Promise<RunnerRun> {
-  const out = join(await tmpDir('runner-'), 'seen.json');
+async function runRunner(mode: 'pass' | 'fail' | 'hang', scope: TestScope): Promise<RunnerRun> {
+  const out = join(await tmpDir('runner-', scope), 'seen.json');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ORCHARD_TEST_')));
   const child = spawn(
     process.execPath,
@@ -36,21 +36,22 @@ async function runRunner(mode: 'pass' | 'fail' | 'hang'): Promise<RunnerRun> {
 }
 
 /** Every service the runner started is gone: ports closed, ORCHARD_TEST_TMP removed. */
-async function expectCleanedUp(seen: Record<string, string>): Promise<void> {
+async function expectCleanedUp(expect: ExpectStatic, seen: Record<string, string>): Promise<void> {
   for (const key of ['ORCHARD_TEST_DATABASE_URL', 'ORCHARD_TEST_REDIS_URL', 'ORCHARD_TEST_S3_ENDPOINT']) {
     expect(await canConnect(Number(new URL(seen[key]).port)), `${key} still answers`).toBe(false);
   }
   expect(existsSync(seen.ORCHARD_TEST_TMP)).toBe(false);
 }
 
-describe('hack/test.ts', () => {
-  it.each([
+// Concurrent: each case is mostly waiting for a nested runner's services and vitest.
+describe.concurrent('hack/test.ts', () => {
+  it.for([
     ['pass', 0],
     ['fail', 1],
   ] as const)(
     'gives a %sing suite all service variables, exits %i and stops the services',
-    async (mode, code) => {
-      const run = await runRunner(mode);
+    async ([mode, code], { expect, onTestFinished }) => {
+      const run = await runRunner(mode, { onTestFinished });
       expect(await run.exit, run.output()).toBe(code);
       const seen = run.seen()!;
       expect(Object.keys(seen).sort()).toEqual([
@@ -64,12 +65,12 @@ describe('hack/test.ts', () => {
       ]);
       expect(run.output()).toMatch(/postgres ready in .* ms/);
       expect(run.output()).toMatch(/total \d+\.\d s, exit code \d/);
-      await expectCleanedUp(seen);
+      await expectCleanedUp(expect, seen);
     },
   );
 
-  it('stops vitest and the services on SIGTERM', async () => {
-    const run = await runRunner('hang');
+  it('stops vitest and the services on SIGTERM', async ({ expect, onTestFinished }) => {
+    const run = await runRunner('hang', { onTestFinished });
     await waitUntil(async () => run.seen() !== undefined, {
       what: 'the fixture suite to start',
       timeoutMs: 30_000,
@@ -77,6 +78,6 @@ describe('hack/test.ts', () => {
     run.signal('SIGTERM');
     const code = await run.exit;
     expect(code, run.output()).not.toBe(0);
-    await expectCleanedUp(run.seen()!);
+    await expectCleanedUp(expect, run.seen()!);
   });
 });

@@ -1,30 +1,31 @@
 import { chmod, readdir } from 'node:fs/promises';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { type ServiceName, startServices } from '../../hack/services/index.ts';
-import { canConnect, tmpDir } from './index.ts';
+import { canConnect, type TestScope, tmpDir } from './index.ts';
 
 /** The TCP port in a service's main URL. */
 function portOf(url: string): number {
   return Number(new URL(url).port);
 }
 
-async function serviceRoot(): Promise<string> {
-  const dir = await tmpDir('svc-');
+async function serviceRoot(scope: TestScope): Promise<string> {
+  const dir = await tmpDir('svc-', scope);
   // PostgreSQL runs as the postgres user when we are root and must reach its data dir.
   await chmod(dir, 0o755);
   return dir;
 }
 
-describe('hack/services', () => {
-  it.each<[ServiceName, string]>([
+// Concurrent: the cases mostly wait for processes to start.
+describe.concurrent('hack/services', () => {
+  it.for<[ServiceName, string]>([
     ['postgres', 'ORCHARD_TEST_DATABASE_URL'],
     ['redis', 'ORCHARD_TEST_REDIS_URL'],
     ['s3', 'ORCHARD_TEST_S3_ENDPOINT'],
   ])(
     '%s starts on a loopback port, answers, and stop() frees the port and removes its data',
-    async (name, envVar) => {
-      const tmpRoot = await serviceRoot();
+    async ([name, envVar], { expect, onTestFinished }) => {
+      const tmpRoot = await serviceRoot({ onTestFinished });
       const svc = await startServices([name], { tmpRoot, log: () => {} });
       const url = svc.env[envVar];
       expect(url).toMatch(/^[a-z]+:\/\/(.*@)?127\.0\.0\.1:\d+/);
@@ -36,8 +37,12 @@ describe('hack/services', () => {
     },
   );
 
-  it('postgres accepts the orchard user with its password and has the orchard database', async () => {
-    const svc = await startServices(['postgres'], { tmpRoot: await serviceRoot(), log: () => {} });
+  it('postgres accepts the orchard user with its password and has the orchard database', async ({
+    expect,
+    onTestFinished,
+  }) => {
+    const tmpRoot = await serviceRoot({ onTestFinished });
+    const svc = await startServices(['postgres'], { tmpRoot, log: () => {} });
     try {
       const client = new pg.Client({ connectionString: svc.env.ORCHARD_TEST_DATABASE_URL });
       await client.connect();
@@ -54,12 +59,15 @@ describe('hack/services', () => {
     }
   });
 
-  it('reuses a service whose variables are already set and starts only the others', async () => {
+  it('reuses a service whose variables are already set and starts only the others', async ({
+    expect,
+    onTestFinished,
+  }) => {
     const lines: string[] = [];
     const reuse = { ORCHARD_TEST_S3_ENDPOINT: 'http://127.0.0.1:1', ORCHARD_TEST_S3_BUCKET: 'given' };
     const svc = await startServices(['redis', 's3'], {
       reuse,
-      tmpRoot: await serviceRoot(),
+      tmpRoot: await serviceRoot({ onTestFinished }),
       log: (l) => lines.push(l),
     });
     try {
