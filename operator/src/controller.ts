@@ -139,6 +139,7 @@ export class Controller {
       published: undefined,
       enqueue: (key) => this.queue.add(key),
       feedback: new Map(),
+      finalized: new Set(),
     };
   }
 

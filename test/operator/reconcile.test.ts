@@ -223,6 +223,12 @@ describe('operator reconcile', () => {
     await eventually(() => expect(condition(get('Project', 'p'), 'Ready')?.status).toBe('True'));
     await sleep(300);
     const before = writesBy(cluster, 'op-a').length;
+    const watchesBefore = cluster.server.requests.filter((r) => r.watch).length;
+    cluster.server.failNextWatchesWithGone(1);
+    cluster.server.dropWatches(); // every watch reconnects; one of them gets 410 and relists
+    await eventually(() =>
+      expect(cluster.server.requests.filter((r) => r.watch).length).toBeGreaterThanOrEqual(watchesBefore + 6),
+    );
     await sleep(800);
     expect(writesBy(cluster, 'op-a').length).toBe(before);
 

@@ -60,4 +60,9 @@ export interface ReconcileContext {
   enqueue(key: string): void;
   /** Last proxy feedback per queue key, so a burst of reconciles does not poll the proxy each time. */
   feedback: Map<string, { at: number; fields: Record<string, unknown>; condition: DesiredCondition }>;
+  /**
+   * uids whose deletion step is done (data deleted or retained, finalizer released), so a reconcile
+   * on a cache that has not yet seen the object go does not delete the data again.
+   */
+  finalized: Set<string>;
 }

@@ -13,7 +13,7 @@
  *   data is deleted through the proxy API, then the finalizer is released.
  *   A failed delete is a condition, an Event and a retry.
  */
-import { isConflict } from '../kube/errors.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
 import { isDeleting, type KubeObject, keyOf, orchardKinds } from '../kube/resources.ts';
 import { type Condition, type DesiredCondition, findCondition, mergeConditions } from './conditions.ts';
 import { configKey } from './config.ts';
@@ -64,6 +64,8 @@ async function finalize(ctx: ReconcileContext, kind: string, obj: KubeObject): P
     ctx.enqueue(configKey); // the config reconcile queues this key again once the config no longer has it
     return done;
   }
+  const uid = obj.metadata.uid ?? '';
+  if (ctx.finalized.has(uid)) return removeFinalizer(ctx, kind, obj);
   const spec = (obj.spec ?? {}) as { deletionPolicy?: string; project?: string; name?: string };
   const policy = spec.deletionPolicy ?? 'Retain';
   if (policy === 'Delete') {
@@ -95,6 +97,17 @@ async function finalize(ctx: ReconcileContext, kind: string, obj: KubeObject): P
       'no longer declared; its data is kept (deletionPolicy Retain)',
     );
   }
+  ctx.finalized.add(uid);
+  if (ctx.finalized.size > 10_000) ctx.finalized.delete(ctx.finalized.values().next().value as string);
+  return removeFinalizer(ctx, kind, obj);
+}
+
+async function removeFinalizer(
+  ctx: ReconcileContext,
+  kind: string,
+  obj: KubeObject,
+): Promise<ReconcileResult> {
+  const name = obj.metadata.name;
   try {
     await ctx.client.mergePatch(resourceKind(kind), name, {
       metadata: {
@@ -103,6 +116,7 @@ async function finalize(ctx: ReconcileContext, kind: string, obj: KubeObject): P
       },
     });
   } catch (err) {
+    if (isNotFound(err)) return done;
     if (!isConflict(err)) throw err;
     throw new Error(`${kind}/${name} changed while releasing its finalizer; retrying`);
   }
