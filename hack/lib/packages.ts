@@ -2,11 +2,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { run } from './proc.ts';
 
-/**
- * The Debian packages the test suites need, in one table. A package counts as present
- * when one of its binaries is found; `for` says which suites use it.
- */
-export const REQUIRED_PACKAGES: readonly { pkg: string; bins: string[]; for: string }[] = [
+/** A Debian package, present when all its `bins` are found; `for` says which suites use it. */
+export interface Requirement {
+  pkg: string;
+  bins: string[];
+  for: string;
+}
+
+/** The Debian packages the test suites need, in one table. */
+export const REQUIRED_PACKAGES: readonly Requirement[] = [
   { pkg: 'postgresql', bins: ['initdb'], for: 'metadata database suites (PostgreSQL server)' },
   { pkg: 'redis-server', bins: ['redis-server'], for: 'coordinator suites (Redis server)' },
   { pkg: 'skopeo', bins: ['skopeo'], for: 'registry e2e (seeding and copying images)' },
@@ -41,13 +45,20 @@ export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env): 
   return undefined;
 }
 
-function isPresent(entry: { pkg: string; bins: string[] }): boolean {
+function isPresent(entry: Requirement): boolean {
   if (entry.pkg === 'postgresql') return findPostgresBinDir() !== undefined;
   return entry.bins.every((b) => findBinary(b) !== undefined);
 }
 
-export function missingPackages(): string[] {
-  return REQUIRED_PACKAGES.filter((e) => !isPresent(e)).map((e) => e.pkg);
+export function missingPackages(table: readonly Requirement[] = REQUIRED_PACKAGES): string[] {
+  return table.filter((e) => !isPresent(e)).map((e) => e.pkg);
+}
+
+export interface EnsureOptions {
+  /** Default REQUIRED_PACKAGES. */
+  packages?: readonly Requirement[];
+  /** Whether apt-get may be run; default: running as root. */
+  canInstall?: boolean;
 }
 
 /**
@@ -56,13 +67,18 @@ export function missingPackages(): string[] {
  * another apt run). Not root: throws naming exactly what to install. Returns the
  * packages it installed.
  */
-export async function ensurePackages(log: (msg: string) => void): Promise<string[]> {
-  const missing = missingPackages();
+export async function ensurePackages(
+  log: (msg: string) => void,
+  opts: EnsureOptions = {},
+): Promise<string[]> {
+  const table = opts.packages ?? REQUIRED_PACKAGES;
+  const missing = missingPackages(table);
   if (missing.length === 0) return [];
-  const rows = REQUIRED_PACKAGES.filter((e) => missing.includes(e.pkg))
+  const rows = table
+    .filter((e) => missing.includes(e.pkg))
     .map((e) => `  ${e.pkg.padEnd(16)} ${e.for}`)
     .join('\n');
-  if (process.getuid?.() !== 0) {
+  if (!(opts.canInstall ?? process.getuid?.() === 0)) {
     throw new Error(
       `missing Debian packages:\n${rows}\ninstall them with:\n  sudo apt-get install -y --no-install-recommends ${missing.join(' ')}`,
     );
@@ -79,7 +95,7 @@ export async function ensurePackages(log: (msg: string) => void): Promise<string
     env,
     timeoutMs: 1_200_000,
   });
-  const still = missingPackages();
+  const still = missingPackages(table);
   if (still.length)
     throw new Error(`apt-get install finished but these are still missing: ${still.join(' ')}`);
   log(`installed ${missing.length} packages in ${((Date.now() - started) / 1000).toFixed(1)} s`);
