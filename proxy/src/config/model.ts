@@ -131,9 +131,18 @@ function redactedView(
 ): unknown {
   return {
     remotes: [...remotes.values()].map((r) => {
-      const { immutablePatterns, mutablePatterns, quarantine, ...rest } = r;
+      const {
+        immutablePatterns,
+        mutablePatterns,
+        immutablePatternSources,
+        mutablePatternSources,
+        quarantine,
+        ...rest
+      } = r;
       return {
         ...rest,
+        immutablePatterns: immutablePatternSources,
+        mutablePatterns: mutablePatternSources,
         ...(quarantine
           ? { quarantine: { days: quarantine.days, exemptPatterns: quarantine.exemptPatternSources } }
           : {}),
