@@ -43,7 +43,7 @@ interface Route {
 interface RequestFault {
   remaining: number;
   status: number;
-  match: (method: string, path: string) => boolean;
+  match: (method: string, path: string, token: string | undefined) => boolean;
 }
 
 export class FakeApiServer {
@@ -92,10 +92,13 @@ export class FakeApiServer {
     for (const w of this.watches) w.stall();
   }
 
-  /** Answer the next `count` requests (matching `match`, default all) with `status` (default 500). */
+  /** Answer the next `count` requests (matching `match`, default all; `token` tells clients apart) with `status` (default 500). */
   failNextRequests(
     count: number,
-    opts: { status?: number; match?: (method: string, path: string) => boolean } = {},
+    opts: {
+      status?: number;
+      match?: (method: string, path: string, token: string | undefined) => boolean;
+    } = {},
   ): void {
     this.requestFaults.push({
       remaining: count,
@@ -138,7 +141,9 @@ export class FakeApiServer {
     res.on('finish', () => {
       record.status = res.statusCode;
     });
-    const fault = this.requestFaults.find((f) => f.remaining > 0 && f.match(method, url.pathname));
+    const fault = this.requestFaults.find(
+      (f) => f.remaining > 0 && f.match(method, url.pathname, record.token),
+    );
     if (fault) {
       fault.remaining -= 1;
       throw new ApiError(fault.status, 'InternalError', 'fake API server: injected failure');
