@@ -76,6 +76,8 @@ function readForm(ctx: Koa.Context, deps: HostedDeps, expectedSha256: string | u
     try {
       bb = busboy({
         headers: req.headers,
+        // curl, browsers and undici send raw UTF-8 in filename="…"; busboy's default would read it as latin1.
+        defParamCharset: 'utf8',
         limits: { files: 1, fields: 16, fieldSize: 4096, parts: 32, headerPairs: 64 },
       });
     } catch (err) {
