@@ -1,5 +1,7 @@
+import { cacheRoutes } from './cache/routes.ts';
+import { hostedApiRoutes } from './api/index.ts';
 import type { RouteModule } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 
 /** Every API surface the proxy serves, in mount order. Adding a surface means adding a line here. */
-export const routeModules: RouteModule[] = [systemRoutes];
+export const routeModules: RouteModule[] = [systemRoutes, cacheRoutes];

@@ -198,7 +198,7 @@ describe('download', () => {
     const res = await fetch(`${s.url}${base}/latest`, { headers: { range: 'bytes=5000-' } });
     expect(res.status).toBe(416);
     expect(res.headers.get('content-range')).toBe('bytes */5000');
-    expect((await res.json()).code).toBe('RANGE_NOT_SATISFIABLE');
+    expect(((await res.json()) as { code: string }).code).toBe('RANGE_NOT_SATISFIABLE');
   });
 
   it('honours If-Range only while the ETag matches', async () => {
@@ -251,7 +251,7 @@ describe('download', () => {
   ])('answers 404 for %s', async (_name, path) => {
     const res = await fetch(`${s.url}${path}`);
     expect(res.status).toBe(404);
-    expect((await res.json()).code).toBe('NOT_FOUND');
+    expect(((await res.json()) as { code: string }).code).toBe('NOT_FOUND');
   });
 });
 
