@@ -1,7 +1,7 @@
-import { cacheRoutes } from './cache/routes.ts';
 import { hostedApiRoutes } from './api/index.ts';
+import { cacheRoutes } from './cache/routes.ts';
 import type { RouteModule } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 
 /** Every API surface the proxy serves, in mount order. Adding a surface means adding a line here. */
-export const routeModules: RouteModule[] = [systemRoutes, cacheRoutes];
+export const routeModules: RouteModule[] = [systemRoutes, cacheRoutes, hostedApiRoutes];
