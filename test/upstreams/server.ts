@@ -204,8 +204,8 @@ export class TestUpstream {
     }
     res.writeHead(200, { ...o.headers, 'content-length': String(o.size) });
     let stream = o.body();
-    if (f?.kind === 'corrupt') stream = stream.compose(corruptMiddle(o.size));
-    if (f?.kind === 'slow') stream = stream.compose(throttle(f.bytesPerSecond));
+    if (f?.kind === 'corrupt') stream = stream.compose(corruptMiddle(o.size)) as unknown as Readable;
+    if (f?.kind === 'slow') stream = stream.compose(throttle(f.bytesPerSecond)) as unknown as Readable;
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   }

@@ -44,8 +44,9 @@ export function isQuarantineExempt(remote: RemoteConfig, path: string): boolean 
 
 function matchesAny(patterns: readonly RegExp[], path: string): boolean {
   for (const re of patterns) {
-    // A global or sticky RegExp keeps state between test() calls; never let that leak across requests.
-    re.lastIndex = 0;
+    // A global or sticky RegExp keeps state between test() calls; never let that leak across
+    // requests. (The config compiles patterns without flags and freezes them.)
+    if (re.global || re.sticky) re.lastIndex = 0;
     if (re.test(path)) return true;
   }
   return false;

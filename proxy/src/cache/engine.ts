@@ -1,0 +1,264 @@
+import type { Readable } from 'node:stream';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
+import type { Coordinator } from '../coord/coordinator.ts';
+import type { Database } from '../db/database.ts';
+import { getFormat } from '../formats/index.ts';
+import { ApiError } from '../http/errors.ts';
+import type { Logger } from '../http/logger.ts';
+import { type BlobStore, type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
+import { UpstreamClient, type UpstreamClientOptions } from '../upstream/client.ts';
+import type { Upstream } from '../upstream/upstream.ts';
+import { classifyPath } from './classify.ts';
+import { type CacheEntry, CacheIndex } from './entries.ts';
+import { startFill } from './fill.ts';
+import type { FillDeps, FillJob } from './fill-run.ts';
+import { UpstreamHealth } from './health.ts';
+import { HintStore } from './hints.ts';
+import { coordKeys, flightKey } from './keys.ts';
+import { CacheMetrics, type CacheResultLabel } from './metrics.ts';
+import { isQuarantined, quarantineApplies, quarantineError } from './quarantine.ts';
+import { SingleFlight } from './single-flight.ts';
+
+export interface CacheEngineOptions {
+  db: Database;
+  blobs: BlobStore;
+  coord: Coordinator;
+  logger: Logger;
+  clock: Clock;
+  registry: Registry;
+  config: { current(): OrchardConfig };
+  /** Where fills spool bodies (created if missing). */
+  spoolDir: string;
+  /** Fill lock lease (default 15 s); a dead leader's key is free again after it. */
+  fillLeaseMs?: number;
+  upstream?: Upstream;
+  upstreamOptions?: UpstreamClientOptions;
+}
+
+/** A request for a (remote, normalized path), from any route built on the engine. */
+export interface CacheRequest {
+  remote: RemoteConfig;
+  path: string;
+  /** Absolute URL of the remote on this proxy, no trailing slash (index rewriting). */
+  proxyBase: string;
+}
+
+export interface CacheResult {
+  /** `remote` while the body still streams from the upstream; `cache` when it comes from the store. */
+  source: 'cache' | 'remote';
+  result: CacheResultLabel;
+  /** Served from an expired copy because the upstream failed. */
+  stale: boolean;
+  object: CachedObject;
+}
+
+export interface CachedObject {
+  /** Unknown only while streaming a body the upstream sent without Content-Length. */
+  size?: number;
+  /** sha256 hex; unknown only while streaming a body whose digest was not published. */
+  digest?: string;
+  contentType: string;
+  lastModified?: string;
+  /** Upstream headers the format keeps (lower-case). */
+  headers: Record<string, string>;
+  /** Streaming objects: the body (ranges are not served mid-fill). Must be consumed or destroyed. */
+  body?: Readable;
+  /** Stored objects: open the blob. Throws NotFoundError when the blob vanished (see `forget`). */
+  open?(range?: ByteRange): Promise<GetResult>;
+  /** Count bytes actually sent to the client. */
+  countServed(n: number): void;
+}
+
+/**
+ * The pull-through cache: classify, look up, serve hits, and fill misses and
+ * expired entries through one upstream fetch per key across all replicas.
+ * Every route that proxies a remote (generic, formats, registry, virtual)
+ * calls `fetch`. Safe for concurrent use; one engine per process.
+ */
+export class CacheEngine {
+  readonly index: CacheIndex;
+  readonly hints: HintStore;
+  readonly metrics: CacheMetrics;
+  readonly health: UpstreamHealth;
+  private readonly opts: CacheEngineOptions;
+  private readonly flights: SingleFlight;
+  private readonly fillDeps: FillDeps;
+  private readonly upstream: Upstream;
+  private readonly ownsUpstream: boolean;
+
+  constructor(opts: CacheEngineOptions) {
+    this.opts = opts;
+    this.index = new CacheIndex(opts.db);
+    this.hints = new HintStore(opts.db);
+    this.metrics = new CacheMetrics(opts.registry);
+    this.health = new UpstreamHealth({ coord: opts.coord, clock: opts.clock, logger: opts.logger });
+    this.ownsUpstream = !opts.upstream;
+    this.upstream = opts.upstream ?? new UpstreamClient({ ...opts.upstreamOptions, logger: opts.logger });
+    const leaseMs = opts.fillLeaseMs ?? 15_000;
+    this.flights = new SingleFlight({ coord: opts.coord, logger: opts.logger, leaseMs });
+    this.fillDeps = {
+      blobs: opts.blobs,
+      index: this.index,
+      hints: this.hints,
+      coord: opts.coord,
+      upstream: this.upstream,
+      metrics: this.metrics,
+      health: this.health,
+      logger: opts.logger,
+      clock: opts.clock,
+      spoolDir: opts.spoolDir,
+      leaseMs,
+      credentials: (remote) => opts.config.current().credentials(remote),
+    };
+  }
+
+  /**
+   * Serve (remote, path). Throws ApiError: PATH_NOT_ALLOWED (403), NOT_FOUND
+   * (upstream 404, remembered for negativeTtl), QUARANTINED (404), UPSTREAM_*
+   * (502/504) when the upstream failed and no stale copy could be served.
+   */
+  async fetch(req: CacheRequest, attempt = 0): Promise<CacheResult> {
+    const { remote, path } = req;
+    const format = getFormat(remote.package);
+    const labels = { remote: remote.name, package: remote.package };
+    const cls = classifyPath(remote, format, path);
+    if (cls.kind === 'forbidden') {
+      this.metrics.count(labels, 'forbidden');
+      throw new ApiError('PATH_NOT_ALLOWED', `${path} matches none of the patterns of remote ${remote.name}`);
+    }
+    const mutable = cls.kind === 'mutable';
+    const quarantine = !mutable && quarantineApplies(remote, path);
+    const now = this.opts.clock.now();
+    const entry = await this.index.get(remote.name, path);
+    if (entry) {
+      if (quarantine && isQuarantined(remote, path, entry.publishedAt, now)) {
+        this.metrics.count(labels, 'quarantined');
+        throw quarantineError(remote, path, entry.publishedAt!);
+      }
+      if (await this.isFresh(remote, mutable, entry)) return this.stored(entry, 'hit', false, labels);
+    } else if (
+      remote.cache.negativeTtl > 0 &&
+      (await this.opts.coord.get(coordKeys.negative(remote.name, path)))
+    ) {
+      this.metrics.count(labels, 'negative');
+      throw new ApiError('NOT_FOUND', `${path} does not exist upstream (remembered)`);
+    }
+    const hint = quarantine ? await this.hints.get(remote.name, path) : undefined;
+    if (hint?.publishedAt && isQuarantined(remote, path, hint.publishedAt, now)) {
+      this.metrics.count(labels, 'quarantined');
+      throw quarantineError(remote, path, hint.publishedAt);
+    }
+    const job: FillJob = {
+      remote,
+      format,
+      path,
+      mutable,
+      conditional: mutable && !cls.builtin && remote.checkMutableUpdates && entry !== undefined,
+      previous: entry,
+      hint,
+      quarantined: quarantine,
+      proxyBase: req.proxyBase,
+      alreadyFresh: async () => {
+        const current = await this.index.get(remote.name, path);
+        return current !== undefined && (await this.isFresh(remote, mutable, current));
+      },
+    };
+    return this.viaFill(req, job, attempt);
+  }
+
+  /** Drop the index row of an entry whose blob has vanished, so the next fetch fills it again. */
+  async forget(remote: string, path: string): Promise<void> {
+    this.opts.logger.warn('cached blob missing; dropping the entry', { remote, path });
+    await this.index.delete(remote, path);
+    await this.opts.coord.delete(coordKeys.fresh(remote, path));
+  }
+
+  /** Abort fills in flight and close upstream connections. */
+  async close(): Promise<void> {
+    this.flights.abortAll();
+    if (this.ownsUpstream) await this.upstream.close();
+  }
+
+  /** Fills this process is leading or waiting on. */
+  get inFlight(): number {
+    return this.flights.size;
+  }
+
+  private async viaFill(req: CacheRequest, job: FillJob, attempt: number): Promise<CacheResult> {
+    const { remote, path } = job;
+    const labels = { remote: remote.name, package: remote.package };
+    const names = {
+      key: flightKey(remote.name, path),
+      lockName: coordKeys.fillLock(remote.name, path),
+      outcomeKey: coordKeys.outcome(remote.name, path),
+      channel: coordKeys.fillChannel(remote.name, path),
+    };
+    const { flight, joined } = this.flights.join(names, (lock) => startFill(this.fillDeps, job, lock));
+    let start: Awaited<typeof flight.started>;
+    try {
+      start = await flight.started;
+      if (joined || !flight.isLeader) this.metrics.followers.inc(labels);
+      if (start.kind === 'stream') {
+        const served = (n: number) => this.metrics.servedBytes.inc(labels, n);
+        const body = start.spool.createReader({ onBytes: served });
+        this.metrics.count(labels, 'miss');
+        return {
+          source: 'remote',
+          result: 'miss',
+          stale: false,
+          object: { ...start.meta, body, countServed: () => {} },
+        };
+      }
+    } finally {
+      flight.leave();
+    }
+    if (start.kind === 'stored') {
+      const entry = await this.index.get(remote.name, path);
+      if (entry) return this.stored(entry, start.result, start.result === 'stale', labels);
+      // Flushed between the commit and this read: look again, a bounded number of times.
+      if (attempt < 2) return this.fetch(req, attempt + 1);
+      throw new ApiError('UPSTREAM_ERROR', `${path} could not be cached`);
+    }
+    if (start.kind === 'quarantined') {
+      this.metrics.count(labels, 'quarantined');
+      throw quarantineError(remote, path, start.publishedAt);
+    }
+    this.metrics.count(labels, 'miss');
+    if (start.kind === 'not-found') throw new ApiError('NOT_FOUND', `${path} does not exist upstream`);
+    throw start.error;
+  }
+
+  private async isFresh(remote: RemoteConfig, mutable: boolean, entry: CacheEntry): Promise<boolean> {
+    if (!mutable) {
+      const ttl = remote.cache.immutableTtl;
+      return ttl === 0 || entry.fetchedAt.getTime() + ttl * 1000 > this.opts.clock.now();
+    }
+    if (remote.cache.mutableTtl <= 0) return false;
+    return (await this.opts.coord.get(coordKeys.fresh(remote.name, entry.path))) !== undefined;
+  }
+
+  private stored(
+    entry: CacheEntry,
+    result: CacheResultLabel,
+    stale: boolean,
+    labels: { remote: string; package: string },
+  ): CacheResult {
+    this.metrics.count(labels, result);
+    return {
+      source: 'cache',
+      result,
+      stale,
+      object: {
+        size: entry.size,
+        digest: entry.digest,
+        contentType: entry.contentType ?? 'application/octet-stream',
+        lastModified: entry.lastModified ?? entry.fetchedAt.toUTCString(),
+        headers: entry.headers,
+        open: (range) => this.opts.blobs.get(blobKey(entry.digest), { range }),
+        countServed: (n) => this.metrics.servedBytes.inc(labels, n),
+      },
+    };
+  }
+}

@@ -1,0 +1,91 @@
+import type { Clock } from '../clock.ts';
+import type { Credentials, RemoteConfig } from '../config/index.ts';
+import type { Coordinator, Lock } from '../coord/coordinator.ts';
+import type { ArtifactHint, Format } from '../formats/index.ts';
+import { ApiError } from '../http/errors.ts';
+import type { Logger } from '../http/logger.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
+import type { Upstream } from '../upstream/upstream.ts';
+import type { CacheEntry, CacheIndex } from './entries.ts';
+import type { UpstreamHealth } from './health.ts';
+import type { HintStore } from './hints.ts';
+import { coordKeys } from './keys.ts';
+import type { CacheMetrics } from './metrics.ts';
+import type { FillStart } from './types.ts';
+
+// The shared context of one cache fill and the small helpers its steps use.
+
+export interface FillDeps {
+  blobs: BlobStore;
+  index: CacheIndex;
+  hints: HintStore;
+  coord: Coordinator;
+  upstream: Upstream;
+  metrics: CacheMetrics;
+  health: UpstreamHealth;
+  logger: Logger;
+  clock: Clock;
+  spoolDir: string;
+  leaseMs: number;
+  credentials(remote: string): Credentials | undefined;
+}
+
+export interface FillJob {
+  remote: RemoteConfig;
+  format: Format;
+  path: string;
+  mutable: boolean;
+  /** Revalidate `previous` with a conditional request instead of fetching unconditionally. */
+  conditional: boolean;
+  /** The expired entry being refreshed: the stale copy to fall back on. */
+  previous?: CacheEntry;
+  hint?: ArtifactHint;
+  /** Quarantine applies (immutable, enabled, not exempt). */
+  quarantined: boolean;
+  proxyBase: string;
+  /** Whether a fresh entry exists now (checked once the lock is held). */
+  alreadyFresh(): Promise<boolean>;
+}
+
+/** Everything a fill step needs, bundled so helpers stay small. */
+export interface FillRun {
+  deps: FillDeps;
+  job: FillJob;
+  lock: Lock;
+  labels: { remote: string; package: string };
+  startedAt: number;
+  signal: AbortSignal;
+  resolve(start: FillStart): void;
+}
+
+/** Start the mutable TTL (nothing to do for immutable content: its TTL runs from `fetchedAt`). */
+export async function setFresh(deps: FillDeps, job: FillJob, digest: string): Promise<void> {
+  const ttl = job.remote.cache.mutableTtl;
+  if (!job.mutable || ttl <= 0) return;
+  await deps.coord.set(coordKeys.fresh(job.remote.name, job.path), digest, { ttlMs: ttl * 1000 });
+}
+
+/** Read a whole body into memory, failing (and destroying it) beyond `max` bytes. */
+export async function readLimited(
+  body: AsyncIterable<unknown> & { destroy(): void },
+  max: number,
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    const chunk = c as Buffer;
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new ApiError('UPSTREAM_ERROR', `the upstream document is larger than ${max} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function parseHttpDate(v: string | undefined): Date | undefined {
+  if (!v) return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : new Date(t);
+}

@@ -1,0 +1,70 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import type { ExpectedDigest } from '../formats/index.ts';
+
+/** The upstream's bytes do not match the digest it published. Nothing may be cached. */
+export class IntegrityError extends Error {
+  readonly expected: ExpectedDigest;
+  readonly actual: string;
+  constructor(expected: ExpectedDigest, actual: string) {
+    super(`${expected.algorithm} mismatch: expected ${expected.hex}, got ${actual}`);
+    this.name = 'IntegrityError';
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
+/**
+ * A pass-through that computes sha256 (the storage key) and size, plus the
+ * expected digest's algorithm when it is another one, and fails at the end of
+ * the stream, before anything downstream sees the end, when the expected digest
+ * does not match. Bytes flow through untouched and unbuffered.
+ */
+export class DigestingTransform extends Transform {
+  private readonly sha = createHash('sha256');
+  private readonly other?: Hash;
+  private readonly expected?: ExpectedDigest;
+  private readonly onBytes?: (n: number) => void;
+  private digest?: string;
+  size = 0;
+
+  constructor(opts: { expected?: ExpectedDigest; onBytes?: (n: number) => void } = {}) {
+    super({ highWaterMark: 256 * 1024 });
+    this.expected = opts.expected;
+    this.onBytes = opts.onBytes;
+    if (opts.expected && opts.expected.algorithm !== 'sha256')
+      this.other = createHash(opts.expected.algorithm);
+  }
+
+  /** sha256 hex; only after the stream ended. */
+  get sha256(): string {
+    if (!this.digest) throw new Error('digest read before the stream ended');
+    return this.digest;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.sha.update(chunk);
+    this.other?.update(chunk);
+    this.size += chunk.length;
+    this.onBytes?.(chunk.length);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.digest = this.sha.digest('hex');
+    const e = this.expected;
+    const actual = e && (this.other ? this.other.digest('hex') : this.digest);
+    cb(e && actual !== e.hex.toLowerCase() ? new IntegrityError(e, actual!) : undefined);
+  }
+}
+
+/** Check a whole buffer (an index document) against an expected digest. Throws IntegrityError. */
+export function verifyBuffer(body: Buffer, expected: ExpectedDigest | undefined): void {
+  if (!expected) return;
+  const actual = createHash(expected.algorithm).update(body).digest('hex');
+  if (actual !== expected.hex.toLowerCase()) throw new IntegrityError(expected, actual);
+}
+
+export function sha256Hex(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}

@@ -1,0 +1,50 @@
+import '../formats/index.ts';
+import type { ProxyDeps } from '../http/app.ts';
+import { CacheEngine } from './engine.ts';
+import { cacheSettingsFromEnv } from './settings.ts';
+
+export type { CachedObject, CacheEngineOptions, CacheRequest, CacheResult } from './engine.ts';
+export { CacheEngine } from './engine.ts';
+export { normalizePath, rawPathAfter } from './path-guard.ts';
+export { respond, serveFromCache } from './serve.ts';
+export { type CacheSettings, cacheSettingsFromEnv } from './settings.ts';
+
+const engines = new WeakMap<ProxyDeps, CacheEngine>();
+
+/**
+ * The one CacheEngine of a proxy. Every route module that proxies a remote
+ * (the remote API, the registry, virtual repositories) gets the same engine,
+ * so single-flight and metrics are shared. Created on first use from `deps`
+ * and the `ORCHARD_CACHE_*` / `ORCHARD_UPSTREAM_*` settings.
+ */
+export function cacheEngineFor(deps: ProxyDeps): CacheEngine {
+  let engine = engines.get(deps);
+  if (!engine) {
+    const s = cacheSettingsFromEnv(deps.settings.dataDir);
+    engine = new CacheEngine({
+      db: deps.db,
+      blobs: deps.blobs,
+      coord: deps.coord,
+      logger: deps.logger.child({ component: 'cache' }),
+      clock: deps.clock,
+      registry: deps.registry,
+      config: deps.config,
+      spoolDir: s.spoolDir,
+      fillLeaseMs: s.fillLeaseMs,
+      upstreamOptions: {
+        connectTimeoutMs: s.connectTimeoutMs,
+        headersTimeoutMs: s.headersTimeoutMs,
+        bodyIdleTimeoutMs: s.bodyIdleTimeoutMs,
+      },
+    });
+    engines.set(deps, engine);
+  }
+  return engine;
+}
+
+/** Close the proxy's engine, if one was created (aborts fills, closes upstream pools). */
+export async function closeCacheEngine(deps: ProxyDeps): Promise<void> {
+  const engine = engines.get(deps);
+  engines.delete(deps);
+  await engine?.close();
+}
