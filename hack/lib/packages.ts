@@ -23,6 +23,7 @@ export const REQUIRED_PACKAGES: readonly Requirement[] = [
   { pkg: 'apt-utils', bins: ['apt-ftparchive'], for: 'deb e2e (Release files)' },
   { pkg: 'zip', bins: ['zip'], for: 'jar/zip metadata extraction fixtures' },
   { pkg: 'unzip', bins: ['unzip'], for: 'jar/zip metadata extraction fixtures' },
+  { pkg: 'lua5.4', bins: ['lua5.4'], for: 'ArgoCD health check test (docs/argocd/health.lua)' },
 ];
 
 /** Where the PostgreSQL server binaries live: ORCHARD_TEST_PG_BIN, else the newest /usr/lib/postgresql/N/bin. */
