@@ -40,6 +40,38 @@ export interface Format {
    */
   preparePath?(rawPath: string): string;
 
+  /**
+   * The cache path of a request whose representation depends on its headers
+   * (content negotiation), called with the guarded path and the request's
+   * Accept header, e.g. PyPI's PEP 691 JSON vs HTML pages or npm's abbreviated
+   * packuments. The result is what the engine classifies, keys, fetches
+   * (`upstreamUrl`, `upstreamHeaders`) and rewrites, so each representation is
+   * cached separately. Formats mark a variant with a `#name` suffix on the
+   * last segment (`simple/foo/#json`); they may also canonicalize names (PEP
+   * 503). May throw ApiError (`INVALID_PATH`, `INVALID_NAME`) for a path the
+   * protocol rejects. Pure. Absent: the guarded path is the cache path.
+   */
+  requestPath?(path: string, request: { accept?: string }): string;
+
+  /**
+   * Extra headers for the upstream request of a cache path, e.g. the Accept
+   * that asks a PyPI index for PEP 691 JSON. Never credentials (those come
+   * from the remote's auth). Absent: no extra headers.
+   */
+  upstreamHeaders?(remote: RemoteConfig, path: string): Record<string, string>;
+
+  /**
+   * The cache path of the index whose rewrite publishes the hint (digest,
+   * publish date) for an artifact path: an npm tarball's packument, a PyPI
+   * file's project page, a helm chart's `index.yaml`. When an immutable
+   * artifact is requested and no hint is stored (a lockfile install, or a
+   * version newer than the cached index), the engine fills that index first,
+   * re-fetching it once even when it is still fresh, so integrity and
+   * quarantine apply and a new version is found instead of answering 404.
+   * `undefined` when the artifact has no index. Pure.
+   */
+  hintSource?(path: string): string | undefined;
+
   /** The digest named by the path itself (OCI `blobs/sha256:…`). */
   digestFromPath?(path: string): ExpectedDigest | undefined;
 
@@ -131,6 +163,6 @@ export interface RewriteOutput {
 export interface MergeInput {
   path: string;
   proxyBase: string;
-  /** Member indexes in priority order; members that failed are absent. */
-  members: { remote: RemoteConfig; body: Buffer; contentType?: string }[];
+  /** Member indexes in priority order; members that failed are absent. `proxyBase` is the member remote's own. */
+  members: { remote: RemoteConfig; body: Buffer; contentType?: string; proxyBase: string }[];
 }
