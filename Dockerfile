@@ -1,0 +1,21 @@
+# One image for both the proxy (default command) and the operator
+# (command: node operator/src/main.ts). Node 24 runs the TypeScript sources
+# directly (type stripping), so there is no build stage.
+FROM node:24-slim
+
+ENV NODE_ENV=production
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+# --ignore-scripts: the `node` npm package's install script would fetch a
+# second Node binary; the base image already is Node 24.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+COPY crds ./crds
+COPY config/samples ./config/samples
+COPY proxy/src ./proxy/src
+COPY operator/src ./operator/src
+
+USER node
+EXPOSE 8080 8081
+CMD ["node", "proxy/src/main.ts"]
