@@ -20,6 +20,7 @@ export interface TestServer {
   db: Database;
   blobs: BlobStore;
   sweeper: UploadSweeper;
+  configSync: ConfigSync;
   close(opts?: { keepBackends?: boolean }): Promise<void>;
 }
 
@@ -28,6 +29,7 @@ export interface TestServerOptions {
   db?: Database;
   clock?: Clock;
   limits?: Partial<HostedLimits>;
+  config?: ConfigSource;
 }
 
 const quietLogger = createLogger({ level: 'error', write: () => {} });
@@ -37,7 +39,8 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   const settings = { ...loadSettings({}), host: '127.0.0.1', port: 0 };
   const db = opts.db ?? (await createDatabase(settings, { logger: quietLogger, engine: 'memory' }));
   const blobs = opts.blobs ?? wrapBlobStore(new MemoryBlobStore(), { registry });
-  const config = { current: () => ({}), lastError: () => undefined } as unknown as ConfigSource;
+  const config =
+    opts.config ?? ({ current: () => ({}), lastError: () => undefined } as unknown as ConfigSource);
   const deps: ProxyDeps = {
     settings,
     logger: quietLogger,
@@ -49,15 +52,22 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     config,
   };
   let sweeper: UploadSweeper | undefined;
-  const app = createApp(deps, [
-    hostedApi({ limits: opts.limits, sweepIntervalMs: 0, onSweeper: (s) => (sweeper = s) }),
-  ]);
+  let configSync: ConfigSync | undefined;
+  const module = hostedApi({
+    limits: opts.limits,
+    sweepIntervalMs: 0,
+    configSyncIntervalMs: 0,
+    onSweeper: (s) => (sweeper = s),
+    onConfigSync: (s) => (configSync = s),
+  });
+  const app = createApp(deps, [module]);
   const server = await listen(app, { host: '127.0.0.1', port: 0, logger: quietLogger });
   return {
     url: server.url,
     db,
     blobs,
     sweeper: sweeper!,
+    configSync: configSync!,
     close: async ({ keepBackends = false } = {}) => {
       await server.close(1000);
       if (!keepBackends) await Promise.allSettled([db.close(), blobs.close()]);

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { ProxyDeps, RouteModule } from '../http/app.ts';
 import { defaultExtractors } from '../metadata/index.ts';
 import { mountArtifacts } from './artifacts.ts';
+import { ConfigSync } from './config-sync.ts';
 import { defaultHostedLimits, type HostedDeps, type HostedLimits } from './context.ts';
 import { mountDocs } from './docs.ts';
 import { mountDownloads } from './download.ts';
@@ -12,6 +13,7 @@ import { UploadSweeper } from './sweeper.ts';
 import { mountTags } from './tags.ts';
 import { mountUpload } from './upload.ts';
 
+export { ConfigSync } from './config-sync.ts';
 export type { HostedDeps, HostedLimits } from './context.ts';
 export { UploadSweeper } from './sweeper.ts';
 
@@ -21,6 +23,9 @@ export interface HostedApiOptions {
   sweepIntervalMs?: number;
   /** Receives the sweeper so tests (and a future lifecycle hook) can drive or stop it. */
   onSweeper?: (sweeper: UploadSweeper) => void;
+  /** Check the config for new Project/Package resources this often; 0 disables the timer. */
+  configSyncIntervalMs?: number;
+  onConfigSync?: (sync: ConfigSync) => void;
 }
 
 /**
@@ -48,6 +53,10 @@ export function hostedApi(opts: HostedApiOptions = {}): RouteModule {
     const interval = opts.sweepIntervalMs ?? 60_000;
     if (interval > 0) sweeper.start(interval);
     opts.onSweeper?.(sweeper);
+    const sync = new ConfigSync(deps);
+    const syncInterval = opts.configSyncIntervalMs ?? 5_000;
+    if (syncInterval > 0) sync.start(syncInterval);
+    opts.onConfigSync?.(sync);
   };
 }
 

@@ -12,7 +12,9 @@ function mountedRoutes(): Set<string> {
   hostedApi({ sweepIntervalMs: 0 })(router, deps);
   const out = new Set<string>();
   for (const layer of router.stack) {
-    const path = String(layer.path).replace(/\\\+/g, '+').replace(/:([a-z_]+)/g, '{$1}');
+    const path = String(layer.path)
+      .replace(/\\\+/g, '+')
+      .replace(/:([a-z_]+)/g, '{$1}');
     if (path === '/docs' || path === '/openapi.json') continue;
     for (const m of layer.methods) if (m !== 'HEAD' || layer.methods.length === 1) out.add(`${m} ${path}`);
   }
