@@ -109,6 +109,8 @@ export interface CacheProxy {
   blobs: SpyBlobStore;
   registry: Registry;
   setConfig(objects: unknown[]): void;
+  /** `http` on `/api/v1/remote/{remote}/{path}`, then wait until the fills it started are committed. */
+  get(remote: string, path: string, opts?: Parameters<typeof http>[1]): Promise<HttpResult>;
   /** Value of one sample of a metric family, by labels (0 when absent). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
@@ -143,16 +145,23 @@ export async function startCacheProxy(opts: {
   const level = process.env.ORCHARD_TEST_LOG as 'debug' | 'info' | 'warn' | 'error' | undefined;
   const logger = level ? createLogger({ level, write: (l) => process.stderr.write(l) }) : silentLogger;
   const deps: ProxyDeps = { settings, logger, registry, clock, db, blobs, coord, config };
+  // Created before the routes ask for it, so it sees this proxy's ORCHARD_CACHE_*/ORCHARD_UPSTREAM_* overrides.
+  const engine = cacheEngineFor(deps, { ...process.env, ...opts.env });
   const app = createApp(deps, [systemRoutes, cacheRoutes]);
   const server: RunningServer = await listen(app, { host: '127.0.0.1', port: 0, logger: silentLogger });
   return {
     url: server.url,
     deps,
-    engine: cacheEngineFor(deps),
+    engine,
     blobs,
     registry,
     setConfig: (objects) => {
       cfg = buildConfig(objects);
+    },
+    get: async (remote, path, opts) => {
+      const r = await http(`${server.url}/api/v1/remote/${remote}/${path}`, opts);
+      await engine.idle();
+      return r;
     },
     metric: async (name, labels = {}) => {
       const m = registry.getSingleMetric(name);
@@ -195,7 +204,7 @@ export function http(
 ): Promise<HttpResult> {
   const u = new URL(url.replace(/^(http:\/\/[^/]+).*$/, '$1'));
   const path = url.slice(u.origin.length);
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = httpRequest(
       {
         host: u.hostname,
@@ -223,7 +232,8 @@ export function http(
         res.on('aborted', () => done(new Error('aborted')));
       },
     );
-    req.on('error', reject);
+    // A connection cut before the response head arrived is an aborted response too.
+    req.on('error', (err) => resolve({ status: 0, headers: {}, body: Buffer.alloc(0), aborted: err }));
     req.end(opts.body);
   });
 }

@@ -186,6 +186,11 @@ export class CacheEngine {
     return this.flights.size;
   }
 
+  /** Resolves when the fills in flight in this process are over (committed or given up). */
+  idle(): Promise<void> {
+    return this.flights.idle();
+  }
+
   private async viaFill(req: CacheRequest, job: FillJob, attempt: number): Promise<CacheResult> {
     const { remote, path } = job;
     const labels = { remote: remote.name, package: remote.package };

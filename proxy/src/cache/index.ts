@@ -15,12 +15,12 @@ const engines = new WeakMap<ProxyDeps, CacheEngine>();
  * The one CacheEngine of a proxy. Every route module that proxies a remote
  * (the remote API, the registry, virtual repositories) gets the same engine,
  * so single-flight and metrics are shared. Created on first use from `deps`
- * and the `ORCHARD_CACHE_*` / `ORCHARD_UPSTREAM_*` settings.
+ * and the `ORCHARD_CACHE_*` / `ORCHARD_UPSTREAM_*` variables of `env`.
  */
-export function cacheEngineFor(deps: ProxyDeps): CacheEngine {
+export function cacheEngineFor(deps: ProxyDeps, env: NodeJS.ProcessEnv = process.env): CacheEngine {
   let engine = engines.get(deps);
   if (!engine) {
-    const s = cacheSettingsFromEnv(deps.settings.dataDir);
+    const s = cacheSettingsFromEnv(deps.settings.dataDir, env);
     engine = new CacheEngine({
       db: deps.db,
       blobs: deps.blobs,

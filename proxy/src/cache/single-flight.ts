@@ -49,18 +49,28 @@ export class SingleFlight {
    */
   join(names: FlightNames, lead: (lock: Lock) => FillHandle): { flight: Flight; joined: boolean } {
     const existing = this.flights.get(names.key);
-    if (existing) {
+    if (existing && !existing.failed) {
       existing.enter();
       return { flight: existing, joined: true };
     }
+    // A failed fill still finishing (publishing its outcome, releasing the lock) is not joined:
+    // a retry gets a fresh fill, started once the failed one is completely over.
+    const after = existing?.completion ?? Promise.resolve();
     const flight = new Flight();
     flight.enter();
     this.flights.set(names.key, flight);
-    void this.run(flight, names, lead).finally(() => {
-      if (this.flights.get(names.key) === flight) this.flights.delete(names.key);
-      flight.finish();
-    });
+    flight.completion = after
+      .then(() => this.run(flight, names, lead))
+      .finally(() => {
+        if (this.flights.get(names.key) === flight) this.flights.delete(names.key);
+        flight.finish();
+      });
     return { flight, joined: false };
+  }
+
+  /** Resolves when every fill in flight now (in this process) is over: committed or given up. */
+  async idle(): Promise<void> {
+    while (this.flights.size > 0) await Promise.all([...this.flights.values()].map((f) => f.completion));
   }
 
   /** Fills in flight in this process. */
@@ -181,7 +191,10 @@ export function outcomeToStart(raw: string | undefined): FillStart | undefined {
  */
 export class Flight {
   readonly started: Promise<FillStart>;
+  /** Settles when the flight is over (never rejects). */
+  completion: Promise<void> = Promise.resolve();
   private resolveStarted!: (s: FillStart) => void;
+  private start?: FillStart;
   private handle?: FillHandle;
   private joiners = 0;
   private over = false;
@@ -208,7 +221,14 @@ export class Flight {
   }
 
   resolve(start: FillStart): void {
+    this.start ??= start;
     this.resolveStarted(start);
+  }
+
+  /** The fill failed (an error, or its body broke mid-stream): new requests must not join it. */
+  get failed(): boolean {
+    const s = this.start;
+    return s !== undefined && (s.kind === 'error' || (s.kind === 'stream' && s.spool.state === 'failed'));
   }
 
   lead(handle: FillHandle): void {
