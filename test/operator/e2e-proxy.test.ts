@@ -103,9 +103,10 @@ describe('operator + real proxy (end to end)', () => {
   });
 
   const remoteNames = async () => {
-    const cfg = (await (await fetch(`${proxyUrl}/config`)).json()) as { remotes?: unknown };
-    const remotes = cfg.remotes ?? {};
-    return Array.isArray(remotes) ? remotes.map((r: { name: string }) => r.name) : Object.keys(remotes);
+    const body = (await (await fetch(`${proxyUrl}/config`)).json()) as {
+      config: { remotes: { name: string }[] };
+    };
+    return body.config.remotes.map((r) => r.name);
   };
 
   it('serves a Remote applied as a custom resource, and answers 404 once it is deleted', async () => {
@@ -120,6 +121,12 @@ describe('operator + real proxy (end to end)', () => {
       () => expect(condition(cluster.objects.get(ref('Remote', 'e2e-files')), 'Ready')?.status).toBe('True'),
       10_000,
     );
+    // Status feedback from the real proxy's GET /api/v1/remotes/{name}/stats.
+    await eventually(() => {
+      const o = cluster.objects.get(ref('Remote', 'e2e-files'));
+      expect(condition(o, 'StatsAvailable')?.status).toBe('True');
+      expect(o?.status).toMatchObject({ cachedObjects: 1, cachedBytes: 19 });
+    }, 10_000);
 
     cluster.objects.delete(ref('Remote', 'e2e-files'));
     await eventually(async () => expect(await remoteNames()).not.toContain('e2e-files'), 20_000);
