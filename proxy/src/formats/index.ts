@@ -1,6 +1,9 @@
 // Importing this module registers every built-in format. Each package type is
 // one folder beside `generic/` that calls `registerFormat` when imported.
 import './generic/index.ts';
+import './helm/index.ts';
+import './npm/index.ts';
+import './pypi/index.ts';
 
 export type * from './format.ts';
 export { findFormat, getFormat, listFormats, registerFormat } from './registry.ts';
