@@ -107,7 +107,13 @@ describe('status feedback', () => {
   it('shows package counts and remote cache stats from the proxy, and updates them', async () => {
     proxy.respond.set('GET /api/v1/project/team/packages/app', {
       status: 200,
-      body: { tag_count: 3, artifact_count: 5, total_size: 4096, latest_tag: 'v1.2.0' },
+      body: {
+        tag_count: 3,
+        artifact_count: 5,
+        total_size: 4096,
+        latest_tag: 'v1.2.0',
+        latest_upload_at: '2026-03-04T05:06:07.890Z',
+      },
     });
     proxy.respond.set('GET /api/v1/remotes/files/stats', {
       status: 200,
@@ -115,6 +121,7 @@ describe('status feedback', () => {
         cached_objects: 7,
         cached_bytes: 123456,
         last_upstream_error: 'HTTP 502 from upstream',
+        last_upstream_error_at: '2026-03-04T05:06:07.890Z',
         upstream_healthy: false,
       },
     });
@@ -134,6 +141,7 @@ describe('status feedback', () => {
         cachedObjects: 7,
         cachedBytes: 123456,
         lastUpstreamError: 'HTTP 502 from upstream',
+        lastUpstreamErrorTime: '2026-03-04T05:06:07Z',
         upstreamHealthy: false,
       }),
     );

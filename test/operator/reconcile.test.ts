@@ -131,6 +131,7 @@ describe('operator reconcile', () => {
     expect(rendered()).toEqual(['Package/tools', 'Project/platform']);
     expect(get('Package', 'tools')?.metadata.finalizers).toEqual(['orchard.dev/finalizer']);
     expect(get('Project', 'platform')?.metadata.finalizers).toEqual(['orchard.dev/finalizer']);
+    await eventually(() => expect(get('Project', 'platform')?.status).toMatchObject({ packageCount: 1 }));
   });
 
   it('resolves Secrets: missing, wrong keys, then valid; credentials go to the Secret only', async () => {

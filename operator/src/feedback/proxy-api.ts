@@ -3,9 +3,9 @@
  * the contract the proxy serves (docs/operator.md, "Proxy API contract"):
  *
  * - `GET /api/v1/project/{p}/packages/{pkg}` ->
- *   `{ tag_count, artifact_count, total_size, latest_tag }`
+ *   `{ tag_count, artifact_count, total_size, latest_tag, latest_upload_at? }`
  * - `GET /api/v1/remotes/{name}/stats` ->
- *   `{ cached_objects, cached_bytes, last_upstream_error, upstream_healthy }`
+ *   `{ cached_objects, cached_bytes, last_upstream_error, last_upstream_error_at?, upstream_healthy }`
  * - `DELETE /api/v1/project/{p}/packages/{pkg}`: delete the package and its
  *   artifacts (2xx, or 404 when already gone)
  * - `DELETE /api/v1/projects/{p}`: delete the project, its packages and
@@ -21,12 +21,16 @@ export interface PackageStats {
   artifactCount: number;
   totalSize: number;
   latestTag?: string;
+  /** RFC 3339. */
+  latestUploadAt?: string;
 }
 
 export interface RemoteStats {
   cachedObjects: number;
   cachedBytes: number;
   lastUpstreamError?: string;
+  /** RFC 3339. */
+  lastUpstreamErrorTime?: string;
   upstreamHealthy?: boolean;
 }
 
@@ -136,6 +140,9 @@ export function createProxyApi(opts: { baseUrl: string; timeoutMs?: number }): P
           cachedObjects: j.cached_objects,
           cachedBytes: j.cached_bytes,
           ...(typeof j.last_upstream_error === 'string' ? { lastUpstreamError: j.last_upstream_error } : {}),
+          ...(typeof j.last_upstream_error_at === 'string'
+            ? { lastUpstreamErrorTime: j.last_upstream_error_at }
+            : {}),
           ...(typeof j.upstream_healthy === 'boolean' ? { upstreamHealthy: j.upstream_healthy } : {}),
         };
       }),

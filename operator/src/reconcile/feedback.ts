@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../kube/resources.ts';
 import { keyOf } from '../kube/resources.ts';
-import type { DesiredCondition } from './conditions.ts';
+import { type DesiredCondition, kubeTime } from './conditions.ts';
 import type { ReconcileContext } from './context.ts';
 
 export interface Feedback {
@@ -47,6 +47,7 @@ export async function fetchFeedback(
             cachedObjects: s.cachedObjects,
             cachedBytes: s.cachedBytes,
             lastUpstreamError: s.lastUpstreamError,
+            lastUpstreamErrorTime: kubeTimeOf(s.lastUpstreamErrorTime),
             upstreamHealthy: s.upstreamHealthy,
           }
         : {
@@ -54,6 +55,7 @@ export async function fetchFeedback(
             artifactCount: s.artifactCount,
             totalSize: s.totalSize,
             latestTag: s.latestTag,
+            latestUploadAt: kubeTimeOf(s.latestUploadAt),
           };
     condition = {
       type: 'StatsAvailable',
@@ -67,4 +69,11 @@ export async function fetchFeedback(
   }
   ctx.feedback.set(key, { at: now, fields, condition });
   return { condition, fields, nextPollMs: ctx.statsIntervalMs };
+}
+
+/** An RFC 3339 time from the proxy as metav1.Time (whole seconds, UTC); undefined when absent or unparsable. */
+function kubeTimeOf(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : kubeTime(ms);
 }

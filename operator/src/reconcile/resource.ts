@@ -50,7 +50,11 @@ export async function reconcileResource(
   const conditions: DesiredCondition[] = [...verdict.conditions];
   const feedback = verdict.valid ? await fetchFeedback(ctx, kind, obj) : undefined;
   if (feedback) conditions.push(feedback.condition);
-  await writeStatus(ctx, kind, obj, conditions, feedback?.fields ?? {});
+  const fields = { ...(feedback?.fields ?? {}) };
+  if (kind === 'Project') {
+    fields.packageCount = [...ev.config.packages.values()].filter((p) => p.project === name).length;
+  }
+  await writeStatus(ctx, kind, obj, conditions, fields);
   if (!verdict.valid) {
     const ready = conditions[0];
     throw new TerminalError(`${key}: ${ready.reason}: ${ready.message}`);
