@@ -2,6 +2,7 @@ import { hostedApiRoutes } from './api/index.ts';
 import { cacheRoutes } from './cache/routes.ts';
 import type { RouteModule } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
+import { registryRoutes } from './registry/index.ts';
 
 /** Every API surface the proxy serves, in mount order. Adding a surface means adding a line here. */
-export const routeModules: RouteModule[] = [systemRoutes, cacheRoutes, hostedApiRoutes];
+export const routeModules: RouteModule[] = [systemRoutes, cacheRoutes, hostedApiRoutes, registryRoutes];

@@ -1,0 +1,111 @@
+import type { CacheEngine, CacheRequest, CacheResult } from '../../cache/index.ts';
+import { respond } from '../../cache/index.ts';
+import { dockerCachePath, isTag, parseDigest } from '../../formats/docker/index.ts';
+import { NotFoundError } from '../../storage/errors.ts';
+import type { RegistryRequest } from '../context.ts';
+import { OciError } from '../errors.ts';
+import { pageTags, parseTagQuery, sendTags } from '../tags.ts';
+
+/** Pull-through for `type: remote` docker remotes. Errors are thrown as the engine's ApiErrors or OciErrors. */
+export interface PullThrough {
+  /** `GET`/`HEAD /v2/{name}/manifests/{reference}` (end-3). */
+  manifest(r: RegistryRequest, reference: string): Promise<void>;
+  /** `GET`/`HEAD /v2/{name}/blobs/{digest}` (end-2), with Range once cached. */
+  blob(r: RegistryRequest, digest: string): Promise<void>;
+  /** `GET /v2/{name}/tags/list` (end-8a/b): the upstream's whole list is cached, pages are cut here. */
+  tags(r: RegistryRequest): Promise<void>;
+}
+
+/** Largest upstream tag list accepted. */
+const maxTagListBytes = 16 * 1024 * 1024;
+
+/**
+ * Pull-through on the caching engine: one upstream fetch per object across
+ * replicas, digests verified while streaming (the docker format names the
+ * digest of every digest-addressed path), tags mutable with the remote's TTL,
+ * digests immutable, 404s remembered for `negativeTtl`.
+ */
+export class EnginePullThrough implements PullThrough {
+  private readonly engine: CacheEngine;
+
+  constructor(engine: CacheEngine) {
+    this.engine = engine;
+  }
+
+  async manifest(r: RegistryRequest, reference: string): Promise<void> {
+    const byDigest = parseDigest(reference);
+    if (!byDigest && !isTag(reference)) {
+      throw new OciError('MANIFEST_UNKNOWN', 'the reference is neither a tag nor a digest');
+    }
+    const path = dockerCachePath({ kind: 'manifest', repository: r.target.repository, reference });
+    const result = await this.serve(r, path);
+    const digest = byDigest ? reference : result.object.digest ? `sha256:${result.object.digest}` : undefined;
+    const ctx = r.ctx;
+    // The digest of the bytes served; an upstream's header is only trusted before the digest is known.
+    if (digest) ctx.set('Docker-Content-Digest', digest);
+    ctx.remove('Accept-Ranges');
+  }
+
+  async blob(r: RegistryRequest, digest: string): Promise<void> {
+    if (!parseDigest(digest)) throw new OciError('DIGEST_INVALID', 'not a sha256 or sha512 digest');
+    const path = dockerCachePath({ kind: 'blob', repository: r.target.repository, digest });
+    await this.serve(r, path);
+    r.ctx.set('Docker-Content-Digest', digest);
+  }
+
+  async tags(r: RegistryRequest): Promise<void> {
+    const q = parseTagQuery(r);
+    const path = dockerCachePath({ kind: 'tags', repository: r.target.repository });
+    const body = await this.read(this.request(r, path));
+    let tags: unknown;
+    try {
+      tags = (JSON.parse(body.toString('utf8')) as { tags?: unknown }).tags;
+    } catch {
+      throw new OciError('UNKNOWN', 'the upstream tag list is not JSON', { status: 502 });
+    }
+    const list = Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+    sendTags(r, pageTags(list, q), q);
+  }
+
+  private request(r: RegistryRequest, path: string): CacheRequest {
+    const { ctx, target } = r;
+    return {
+      remote: target.remote,
+      path,
+      proxyBase: `${ctx.protocol}://${ctx.host}/v2/${target.remote.name}`,
+    };
+  }
+
+  /** Fetch and answer; a cached entry whose blob vanished is forgotten and fetched again, once. */
+  private async serve(r: RegistryRequest, path: string): Promise<CacheResult> {
+    const req = this.request(r, path);
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.engine.fetch(req);
+      try {
+        await respond(r.ctx, result);
+        return result;
+      } catch (err) {
+        if (!(err instanceof NotFoundError) || result.source !== 'cache' || attempt > 0) throw err;
+        await this.engine.forget(req.remote.name, req.path);
+      }
+    }
+  }
+
+  /** A small object's whole body (tag lists). */
+  private async read(req: CacheRequest): Promise<Buffer> {
+    const result = await this.engine.fetch(req);
+    const o = result.object;
+    const body = o.body ?? (await o.open!()).body;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of body) {
+      size += (c as Buffer).length;
+      if (size > maxTagListBytes) {
+        body.destroy();
+        throw new OciError('UNKNOWN', 'the upstream tag list is too large', { status: 502 });
+      }
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks);
+  }
+}
