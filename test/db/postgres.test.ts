@@ -3,9 +3,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDatabaseConformance } from '../../proxy/src/db/conformance.ts';
 import type { Database } from '../../proxy/src/db/database.ts';
+import { createMemoryDatabase } from '../../proxy/src/db/memory.ts';
 import { loadMigrations, type Migration, migrate } from '../../proxy/src/db/migrate.ts';
-import { createMemoryDatabase } from '../../proxy/src/db/pglite.ts';
 import { PostgresDatabase } from '../../proxy/src/db/postgres.ts';
+import { describeSchemaConformance } from '../../proxy/src/db/schema-conformance.ts';
 import { silentLogger as logger } from '../../proxy/src/http/logger.ts';
 
 const url = process.env.ORCHARD_TEST_DATABASE_URL;
@@ -38,6 +39,12 @@ afterAll(async () => {
 });
 
 describeDatabaseConformance('postgres', async () => open(await freshSchema()));
+
+describeSchemaConformance('postgres', async () => {
+  const db = open(await freshSchema());
+  await migrate(db, { logger });
+  return db;
+});
 
 describe('migrations on PostgreSQL', () => {
   it('apply to an empty schema, then find nothing left to apply', async () => {

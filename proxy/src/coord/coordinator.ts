@@ -3,6 +3,12 @@
  * keys, leased locks with fencing tokens, and a notification channel. It holds
  * nothing that cannot be lost: losing it costs extra upstream fetches, never
  * correctness. Every method is safe to call concurrently.
+ *
+ * Keys, lock names and channels are three separate namespaces: `deletePrefix`
+ * never touches a lock. Methods reject when the backend is unreachable
+ * (callers should then behave as if the key were absent or the lock lost), and
+ * reject with RangeError on a negative TTL or a non-positive lease. See
+ * docs/database.md for the Redis key layout.
  */
 export interface Coordinator {
   /** `memory` or `redis`. */
@@ -17,7 +23,7 @@ export interface Coordinator {
   /** Remaining TTL in ms; `undefined` when the key is absent, `Infinity` when it has no expiry. */
   ttl(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
-  /** Delete every key starting with `prefix`. Returns how many were deleted. */
+  /** Delete every key starting with `prefix` (a literal string, not a glob). Returns how many were deleted. */
   deletePrefix(prefix: string): Promise<number>;
 
   /**
@@ -30,7 +36,13 @@ export interface Coordinator {
 
   /** Deliver `message` to every subscriber of `channel` on every replica (at most once, no persistence). */
   publish(channel: string, message: string): Promise<void>;
-  /** Subscribe; resolves once the subscription is active. The returned function unsubscribes. */
+  /**
+   * Subscribe; resolves once the subscription is active, so a message
+   * published after it resolves is delivered. The returned function
+   * unsubscribes (idempotent). A handler that throws is logged and does not
+   * affect other subscribers. Messages published while a replica is
+   * disconnected from the backend are lost to it.
+   */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
 
   /** Health probe for `/ready`. Throws when unreachable. */
@@ -43,6 +55,6 @@ export interface Lock {
   readonly token: number;
   /** Extend the lease by `leaseMs` from now. Returns false when the lease was already lost (expired and possibly re-taken). */
   renew(): Promise<boolean>;
-  /** Release if still held by this holder; releasing a lost lock is a no-op. */
+  /** Release if still held by this holder; releasing a lost lock is a no-op (it never frees a newer holder's lock). */
   release(): Promise<void>;
 }

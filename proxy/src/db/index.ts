@@ -2,16 +2,22 @@ import { join } from 'node:path';
 import type { Logger } from '../http/logger.ts';
 import type { Settings } from '../settings.ts';
 import type { Database } from './database.ts';
+import { createMemoryDatabase } from './memory.ts';
 import { migrate } from './migrate.ts';
 import { PgliteDatabase } from './pglite.ts';
 import { PostgresDatabase } from './postgres.ts';
 
 export type { Database, Queryable, QueryResult } from './database.ts';
+export { createMemoryDatabase } from './memory.ts';
 export { loadMigrations, type MigrateResult, type Migration, migrate } from './migrate.ts';
-export { createMemoryDatabase, PgliteDatabase } from './pglite.ts';
+export { PgliteDatabase } from './pglite.ts';
 export { PostgresDatabase } from './postgres.ts';
 
-export type DatabaseFactory = (settings: Settings, deps: { logger: Logger }) => Promise<Database>;
+/** `migrate` tells a factory that migrations will run next, so it may start from an already migrated copy. */
+export type DatabaseFactory = (
+  settings: Settings,
+  deps: { logger: Logger; migrate: boolean },
+) => Promise<Database>;
 
 const engines = new Map<string, DatabaseFactory>();
 
@@ -29,7 +35,9 @@ registerDatabaseEngine('postgres', async (settings, { logger }) => {
 registerDatabaseEngine('pglite', (settings, { logger }) =>
   PgliteDatabase.open({ dir: join(settings.dataDir, 'pg'), logger }),
 );
-registerDatabaseEngine('memory', (_settings, { logger }) => PgliteDatabase.open({ logger }));
+registerDatabaseEngine('memory', (_settings, { logger, migrate }) =>
+  createMemoryDatabase(logger, { migrated: migrate }),
+);
 
 /**
  * Open the metadata database the settings select (PostgreSQL when
@@ -45,7 +53,7 @@ export async function createDatabase(
   const factory = engines.get(name);
   if (!factory) throw new Error(`unknown database engine ${name}; known: ${[...engines.keys()].join(', ')}`);
   const logger = deps.logger.child({ component: 'db' });
-  const db = await factory(settings, { logger });
+  const db = await factory(settings, { logger, migrate: deps.migrate !== false });
   try {
     if (deps.migrate !== false) await migrate(db, { logger });
   } catch (err) {

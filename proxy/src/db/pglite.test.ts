@@ -5,8 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../http/logger.ts';
 import { describeDatabaseConformance } from './conformance.ts';
 import { DirectoryInUseError } from './dir-lock.ts';
+import { createMemoryDatabase } from './memory.ts';
 import { loadMigrations, type Migration, migrate } from './migrate.ts';
-import { createMemoryDatabase, PgliteDatabase } from './pglite.ts';
+import { PgliteDatabase } from './pglite.ts';
 
 const logger = silentLogger;
 

@@ -11,6 +11,8 @@ import { parseBytea, parseInt8 } from './values.ts';
 export interface PgliteDatabaseOptions {
   /** Data directory, created if absent; omitted means in memory (name `memory`). */
   dir?: string;
+  /** Start from a copy of another database's data directory (see `dumpDataDir`). */
+  loadDataDir?: Blob;
   logger: Logger;
 }
 
@@ -50,6 +52,7 @@ export class PgliteDatabase implements Database {
     try {
       const pg = await PGlite.create({
         dataDir: opts.dir,
+        loadDataDir: opts.loadDataDir,
         parsers: { [types.INT8]: parseInt8, [types.BYTEA]: parseBytea },
       });
       const db = new PgliteDatabase(opts.dir ? 'pglite' : 'memory', pg, lock);
@@ -94,6 +97,12 @@ export class PgliteDatabase implements Database {
     );
   }
 
+  /** A tarball of the whole data directory, for `loadDataDir`. Waits for queued work. */
+  async dumpDataDir(): Promise<Blob> {
+    this.assertUsable('dumpDataDir');
+    return this.queue.run(() => this.pg.dumpDataDir('none'));
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1');
   }
@@ -132,9 +141,4 @@ async function runQuery<T>(
   }
   const r = await q.query<T>(sql, params);
   return { rows: r.rows, rowCount: r.affectedRows || r.rows.length };
-}
-
-/** A PGlite database for unit tests: in memory, gone on close. */
-export function createMemoryDatabase(logger: Logger): Promise<PgliteDatabase> {
-  return PgliteDatabase.open({ logger });
 }

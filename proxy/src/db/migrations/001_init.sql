@@ -61,8 +61,10 @@ CREATE TABLE tags (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   package_id uuid NOT NULL REFERENCES packages (id) ON DELETE CASCADE,
   name text COLLATE "C" NOT NULL,
-  -- RESTRICT: an artifact cannot disappear while a tag points at it.
-  artifact_id text COLLATE "C" NOT NULL REFERENCES artifacts (id) ON DELETE RESTRICT,
+  -- An artifact cannot disappear while a tag points at it. NO ACTION rather than RESTRICT:
+  -- same effect, and the same error code (23503) on PostgreSQL 15 and 18 (PGlite), whereas
+  -- RESTRICT reports 23001 from 18 on.
+  artifact_id text COLLATE "C" NOT NULL REFERENCES artifacts (id) ON DELETE NO ACTION,
   created_by text NOT NULL DEFAULT 'anonymous',
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
