@@ -60,6 +60,23 @@ describe('config sync', () => {
     });
     expect(await s.configSync.syncIfChanged()).toBe(false);
 
+    // The seed's create calls for a declared project and package are no-ops answering with the rows.
+    const created = await api(s.url, 'POST', '/api/v1/projects', {
+      name: 'cr-project',
+      description: 'ignored',
+    });
+    expect(created.status).toBe(200);
+    expect(created.json.description).toBe('From a CR');
+    const pkgCreated = await api(s.url, 'POST', '/api/v1/project/cr-project/packages', { name: 'releases' });
+    expect(pkgCreated.status).toBe(200);
+    expect(pkgCreated.json.format).toBe('deb');
+    expect((await api(s.url, 'POST', '/api/v1/project/cr-project/packages', { name: 'other' })).status).toBe(
+      201,
+    );
+    expect((await api(s.url, 'POST', '/api/v1/project/cr-project/packages', { name: 'other' })).status).toBe(
+      409,
+    );
+
     await writeConfig('Renamed', '    - {subject: alice, role: write}');
     expect(await s.configSync.syncIfChanged()).toBe(true);
     expect((await api(s.url, 'GET', '/api/v1/project/cr-project/packages/releases')).json.description).toBe(

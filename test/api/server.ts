@@ -1,7 +1,12 @@
 // An in-process proxy serving only the hosted API, on a random loopback port,
 // over whichever BlobStore and Database a suite hands it.
 import { Registry } from 'prom-client';
-import { type ConfigSync, type HostedLimits, hostedApi, type UploadSweeper } from '../../proxy/src/api/index.ts';
+import {
+  type ConfigSync,
+  type HostedLimits,
+  hostedApi,
+  type UploadSweeper,
+} from '../../proxy/src/api/index.ts';
 import type { Clock } from '../../proxy/src/clock.ts';
 import { systemClock } from '../../proxy/src/clock.ts';
 import { MemoryCoordinator } from '../../proxy/src/coord/memory.ts';

@@ -171,6 +171,7 @@ describe('download', () => {
     ['artifact:', `${base}/artifact:${id}`],
     ['a bare digest', `${base}/${id}`],
     ['the short URL', '/project/my-project/releases/+/latest'],
+    ['an abbreviated digest', `${base}/artifact:${id.slice(0, 16)}`],
   ])('serves the artifact by %s', async (_name, path) => {
     const res = await fetch(`${s.url}${path}`);
     expect(res.status).toBe(200);
@@ -212,6 +213,14 @@ describe('download', () => {
     });
     expect(other.status).toBe(200);
     expect((await other.arrayBuffer()).byteLength).toBe(5000);
+  });
+
+  it('serves the newest upload as latest when no tag is called latest', async () => {
+    await api(s.url, 'POST', '/api/v1/project/my-project/packages', { name: 'untagged' });
+    await upload(s.url, 'my-project', 'untagged', 'old');
+    await upload(s.url, 'my-project', 'untagged', 'new');
+    const res = await fetch(`${s.url}/project/my-project/untagged/+/latest`);
+    expect(await res.text()).toBe('new');
   });
 
   it('answers 304 to If-None-Match with the ETag', async () => {
@@ -298,6 +307,12 @@ describe('tags', () => {
     const res = await api(s.url, 'POST', tags, body);
     expect(res.status).toBe(status);
     expect(res.json.code).toBe(code);
+  });
+
+  it('accepts an abbreviated artifact id when it is unique', async () => {
+    const res = await api(s.url, 'POST', tags, { name: 'short', artifact_id: sha(a).slice(0, 12) });
+    expect(res.status).toBe(201);
+    expect(res.json.artifact_id).toBe(sha(a));
   });
 
   it('accepts semver build metadata and upper case in tag names', async () => {

@@ -122,3 +122,16 @@ async function upsertPackage(tx: Queryable, p: PackageSpec): Promise<void> {
     [p.project, p.name, p.description || null, p.format, p.platform],
   );
 }
+
+/** True when the live config declares this project (a Project resource). */
+export function isDeclaredProject(deps: HostedDeps, name: string): boolean {
+  return deps.config.current()?.projects?.has(name) ?? false;
+}
+
+/** True when the live config declares this package (a Package resource). */
+export function isDeclaredPackage(deps: HostedDeps, project: string, name: string): boolean {
+  const packages = deps.config.current()?.packages;
+  if (!packages) return false;
+  for (const p of packages.values()) if (p.project === project && p.name === name) return true;
+  return false;
+}

@@ -6,6 +6,8 @@ import type { ExtractorRegistry } from '../metadata/index.ts';
 export interface HostedDeps extends ProxyDeps {
   extractors: ExtractorRegistry;
   limits: HostedLimits;
+  /** Materialises configured projects/packages; set once mounted. */
+  configSync?: { syncIfChanged(): Promise<boolean> };
 }
 
 export interface HostedLimits {

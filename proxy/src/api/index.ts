@@ -54,6 +54,7 @@ export function hostedApi(opts: HostedApiOptions = {}): RouteModule {
     if (interval > 0) sweeper.start(interval);
     opts.onSweeper?.(sweeper);
     const sync = new ConfigSync(deps);
+    deps.configSync = sync;
     const syncInterval = opts.configSyncIntervalMs ?? 5_000;
     if (syncInterval > 0) sync.start(syncInterval);
     opts.onConfigSync?.(sync);

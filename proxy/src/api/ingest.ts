@@ -171,7 +171,11 @@ async function record(
       filename: req.filename,
     },
   });
-  return { artifact, deduplicated: !created };
+  // jsonb reorders keys; answer a fresh upload with the metadata as extracted (the seed's field order).
+  return {
+    artifact: created ? { ...artifact, format_metadata: formatMetadata } : artifact,
+    deduplicated: !created,
+  };
 }
 
 /** The upload response body of the seed (`artifact_id` … `deduplicated`), plus the stored name and type. */

@@ -9,7 +9,7 @@ import { openApiDocument } from './openapi.ts';
 function mountedRoutes(): Set<string> {
   const router = new Router();
   const deps = { settings: { maxUploadBytes: 0 } } as unknown as ProxyDeps;
-  hostedApi({ sweepIntervalMs: 0 })(router, deps);
+  hostedApi({ sweepIntervalMs: 0, configSyncIntervalMs: 0 })(router, deps);
   const out = new Set<string>();
   for (const layer of router.stack) {
     const path = String(layer.path)

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import { readJson } from '../http/middleware.ts';
 import { abortSessions } from './cleanup.ts';
+import { isDeclaredPackage } from './config-sync.ts';
 import { actorOf, type HostedDeps, sourceIpOf } from './context.ts';
 import { optionalText, validateFormat, validateName, validatePlatform } from './names.ts';
 import { boolParam, enumParam, paginated, parsePage, queryString } from './query.ts';
@@ -45,6 +46,18 @@ export function mountPackages(router: Router, deps: HostedDeps): void {
     const body = await readJson<Record<string, unknown>>(ctx);
     const name = validateName('package', body.name);
     const actor = actorOf(ctx);
+    if (isDeclaredPackage(deps, project.name, name)) {
+      // Declared by a Package resource: creating it is a no-op that answers with the row (like apply).
+      await deps.configSync?.syncIfChanged();
+      const existing = await db.query<{ id: string }>(
+        'SELECT id FROM packages WHERE project_id = $1 AND name = $2',
+        [project.id, name],
+      );
+      if (existing.rows[0]) {
+        ctx.body = await packageStats(db, existing.rows[0].id);
+        return;
+      }
+    }
     const pkg = await db.transaction(async (tx) => {
       const row = await insertPackage(tx, {
         projectId: project.id,

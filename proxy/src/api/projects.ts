@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import { ApiError } from '../http/errors.ts';
 import { readJson } from '../http/middleware.ts';
 import { abortSessions } from './cleanup.ts';
+import { isDeclaredProject } from './config-sync.ts';
 import { actorOf, type HostedDeps, sourceIpOf } from './context.ts';
 import { optionalText, validateName } from './names.ts';
 import { paginated, parsePage, queryString } from './query.ts';
@@ -34,6 +35,15 @@ export function mountProjects(router: Router, deps: HostedDeps): void {
       });
     }
     const actor = actorOf(ctx);
+    if (isDeclaredProject(deps, name)) {
+      // Declared by a Project resource: creating it is a no-op that answers with the row (like apply).
+      await deps.configSync?.syncIfChanged();
+      const existing = await db.query('SELECT * FROM projects WHERE name = $1', [name]);
+      if (existing.rows[0]) {
+        ctx.body = existing.rows[0];
+        return;
+      }
+    }
     const project = await db.transaction(async (tx) => {
       const row = await insertProject(tx, {
         name,

@@ -2,8 +2,9 @@ import type Router from '@koa/router';
 import { ApiError } from '../http/errors.ts';
 import { readJson } from '../http/middleware.ts';
 import { actorOf, type HostedDeps, sourceIpOf } from './context.ts';
-import { validateName, validateSha256 } from './names.ts';
+import { validateName } from './names.ts';
 import { parsePage, queryString } from './query.ts';
+import { resolveArtifactId } from './refs.ts';
 import { audit, getArtifact } from './repo/artifacts.ts';
 import { requirePackage, touchPackage } from './repo/packages.ts';
 import { getTag, listTags, setTag, tagHistory } from './repo/tags.ts';
@@ -32,7 +33,7 @@ export function mountTags(router: Router, deps: HostedDeps): void {
     const ref = await requirePackage(db, ctx.params.project, ctx.params.package);
     const body = await readJson<Record<string, unknown>>(ctx);
     const name = validateName('tag', body.name);
-    const artifactId = validateSha256(body.artifact_id, 'artifact_id');
+    const artifactId = await resolveArtifactId(db, body.artifact_id);
     if (!(await getArtifact(db, artifactId)))
       throw new ApiError('NOT_FOUND', `artifact ${artifactId} not found`);
     const actor = actorOf(ctx);
