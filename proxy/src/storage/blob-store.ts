@@ -21,13 +21,20 @@ export interface BlobStore {
    * Stream `body` into `key`. When `expectedSha256` is given, the digest is
    * computed while streaming and on mismatch `DigestMismatchError` is thrown and
    * nothing becomes visible. A body stream that errors leaves nothing visible.
+   * When `size` is given, a body of another length fails with
+   * `InvalidArgumentError` and leaves nothing visible. On failure a previous
+   * object under `key` stays intact. `body` is consumed or destroyed in every case.
    */
   put(key: string, body: Readable, opts?: PutOptions): Promise<PutResult>;
 
   /**
    * Open `key` for reading, optionally a byte range. Throws `NotFoundError`
    * when absent and `RangeNotSatisfiableError` when `range.start` is at or past
-   * the end (except for a zero-length object read without a range).
+   * the end (so any range of a zero-length object; read it without a range).
+   * A negative start or an end before the start is an `InvalidArgumentError`.
+   * The body reflects the object as it was when `get` resolved, even if it is
+   * replaced or deleted while the body is being read (fs keeps the open file;
+   * S3 serves the version the request hit). Safe to call concurrently with writers.
    */
   get(key: string, opts?: GetOptions): Promise<GetResult>;
 
@@ -39,7 +46,9 @@ export interface BlobStore {
 
   /**
    * Atomically publish the object at `from` under `to` and remove `from`.
-   * Throws `NotFoundError` when `from` is absent. Overwrites `to`.
+   * Throws `NotFoundError` when `from` is absent. Overwrites `to`. `to` appears
+   * whole or not at all; on S3 (copy, then delete) a crash in between leaves
+   * both keys, never neither.
    */
   move(from: string, to: string): Promise<void>;
 
@@ -48,15 +57,38 @@ export interface BlobStore {
 
   /**
    * Multipart sessions back resumable uploads. Parts may arrive in any order
-   * and be re-sent; the last write of a part number wins. Every part except the
-   * last must be at least `MIN_PART_SIZE` bytes (S3's rule, applied everywhere
-   * so behaviour does not depend on the backend). Nothing is visible under
-   * `key` until `completeMultipart` succeeds. Sessions survive a process restart.
+   * and be re-sent; the last write of a part number wins. Part numbers are
+   * integers from 1 to 10000. Every part except the last must be at least
+   * `MIN_PART_SIZE` bytes (S3's rule, applied everywhere so behaviour does not
+   * depend on the backend). Nothing is visible under `key` until
+   * `completeMultipart` succeeds. Sessions survive a process restart (memory:
+   * as long as the store object lives). A session is addressed by both `key`
+   * and `uploadId`; every call with an unknown pair throws `NotFoundError`
+   * (except abort). Sessions nobody completes or aborts stay until garbage
+   * collection removes them.
    */
   createMultipart(key: string): Promise<string>;
-  putPart(key: string, uploadId: string, partNumber: number, body: Readable, opts?: { size?: number }): Promise<PartInfo>;
+  /**
+   * Store one part. With `size`, a body of another length fails with
+   * `InvalidArgumentError` and the previous content of that part (if any) stays.
+   * Different part numbers may be written concurrently.
+   */
+  putPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    opts?: { size?: number },
+  ): Promise<PartInfo>;
+  /** The session's parts, ascending by part number. */
   listParts(key: string, uploadId: string): Promise<PartInfo[]>;
-  /** Concatenate `partNumbers` in the given order and publish under `key`. Throws `NotFoundError` for an unknown session or part. */
+  /**
+   * Concatenate `partNumbers` (strictly ascending, S3's rule; parts not listed
+   * are discarded) and publish the result under `key`, replacing any object
+   * there, then drop the session. Throws `NotFoundError` for an unknown session
+   * or part and `InvalidArgumentError` when a listed part other than the last
+   * is smaller than `MIN_PART_SIZE` or the numbers are not ascending.
+   */
   completeMultipart(key: string, uploadId: string, partNumbers: number[]): Promise<{ size: number }>;
   /** Drop the session and every part. Aborting an unknown session is not an error. */
   abortMultipart(key: string, uploadId: string): Promise<void>;

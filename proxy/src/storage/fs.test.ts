@@ -1,0 +1,64 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { Registry } from 'prom-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { wrapBlobStore } from './base.ts';
+import { collectAsync } from './conformance/data.ts';
+import { describeBlobStoreConformance, openUploadsCheck } from './conformance.ts';
+import { InvalidKeyError, StorageError } from './errors.ts';
+import { FsBlobStore } from './fs.ts';
+
+const root = await mkdtemp(join(process.env.ORCHARD_TEST_TMP ?? tmpdir(), 'orchard-fs-blobs-'));
+afterAll(() => rm(root, { recursive: true, force: true }));
+
+const conformanceRoot = join(root, 'conformance');
+const fs = new FsBlobStore({ root: conformanceRoot });
+const uploads = openUploadsCheck(fs);
+const tempFiles = async () =>
+  (await readdir(join(conformanceRoot, '.tmp')).catch(() => [] as string[])).map((f) => `temp file ${f}`);
+
+describeBlobStoreConformance('fs', async () => wrapBlobStore(fs, { registry: new Registry() }), {
+  leftovers: async () => [...(await uploads.leftovers()), ...(await tempFiles())],
+  cleanLeftovers: async () => {
+    await uploads.cleanLeftovers();
+    await rm(join(conformanceRoot, '.tmp'), { recursive: true, force: true });
+  },
+  reopen: async () => wrapBlobStore(new FsBlobStore({ root: conformanceRoot }), { registry: new Registry() }),
+});
+
+describe('fs backend specifics', () => {
+  const dir = join(root, 'specifics');
+  const store = wrapBlobStore(new FsBlobStore({ root: dir }), { registry: new Registry() });
+  const body = (s: string) => Readable.from([Buffer.from(s)]);
+
+  it.each(['.tmp/x', '.uploads/x', '.tmp'])('rejects the reserved key %s', async (key) => {
+    await expect(store.put(key, body('x'))).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(store.stat(key)).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
+  it('cannot hold both "a" and "a/b"; the refused write leaves nothing', async () => {
+    await store.put('conflict/a', body('a'));
+    const err = await store.put('conflict/a/b', body('b')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect(String(err)).toMatch(/conflicts with/);
+    expect(await readdir(join(dir, '.tmp'))).toEqual([]);
+    await store.delete('conflict/a');
+  });
+
+  it('stores objects as plain files at their key path and prunes emptied directories', async () => {
+    await store.put('blobs/sha256/ab/abcd', body('hello'));
+    expect(await readdir(join(dir, 'blobs', 'sha256', 'ab'))).toEqual(['abcd']);
+    await store.delete('blobs/sha256/ab/abcd');
+    expect((await readdir(dir)).sort()).toEqual(['.tmp']);
+  });
+
+  it('does not list temp files or sessions', async () => {
+    const id = await store.createMultipart('pending/x');
+    await store.putPart('pending/x', id, 1, body('part'));
+    expect(await collectAsync(store.list(''))).toEqual([]);
+    await store.abortMultipart('pending/x', id);
+    expect(await readdir(join(dir, '.uploads'))).toEqual([]);
+  });
+});
