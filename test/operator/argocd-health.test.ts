@@ -32,7 +32,7 @@ function lua(): string {
 }
 
 /** A JSON value as a Lua table constructor (arrays 1-based, as ArgoCD's JSON-to-Lua conversion). */
-export function toLua(v: unknown): string {
+function toLua(v: unknown): string {
   if (v === null || v === undefined) return 'nil';
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);

@@ -57,7 +57,7 @@ describe('leader election', () => {
       leaseDurationSeconds: 2,
       leaseTransitions: 0,
     });
-    expect(String((lease()?.spec as { renewTime?: string }).renewTime)).toMatch(/\.\d{6}Z$/);
+    expect(String((lease()?.spec as { renewTime?: string } | undefined)?.renewTime)).toMatch(/\.\d{6}Z$/);
 
     // Graceful stop (SIGTERM) releases the Lease: b takes over well before the lease would expire.
     const stoppedAt = Date.now();
