@@ -11,6 +11,7 @@ import type { Clock } from '../../proxy/src/clock.ts';
 import { normalizeDocuments, type OrchardConfig } from '../../proxy/src/config/index.ts';
 import { MemoryCoordinator } from '../../proxy/src/coord/memory.ts';
 import { createDatabase } from '../../proxy/src/db/index.ts';
+import type { Format } from '../../proxy/src/formats/index.ts';
 import { createApp, type ProxyDeps } from '../../proxy/src/http/app.ts';
 import { createLogger, silentLogger } from '../../proxy/src/http/logger.ts';
 import { listen, type RunningServer } from '../../proxy/src/http/server.ts';
@@ -26,6 +27,7 @@ import type {
   PutOptions,
   PutResult,
 } from '../../proxy/src/storage/blob-store.ts';
+import { FsBlobStore } from '../../proxy/src/storage/fs.ts';
 import { MemoryBlobStore } from '../../proxy/src/storage/memory.ts';
 
 /**
@@ -122,10 +124,13 @@ export interface CacheProxy {
  * coordinator, the cache routes and the system routes.
  */
 export async function startCacheProxy(opts: {
-  config: unknown[];
+  /** Custom resources, or an already built config. */
+  config: unknown[] | OrchardConfig;
+  formatFor?: (packageType: string) => Format;
   clock?: Clock;
   coord?: MemoryCoordinator;
-  blobs?: BlobStore;
+  /** `fs` (under the proxy's data dir), `memory` (default), or a store. */
+  blobs?: BlobStore | 'fs' | 'memory';
   env?: Record<string, string>;
 }): Promise<CacheProxy> {
   const dataDir = await mkdtemp(join(tmpdir(), 'orchard-cache-test-'));
@@ -136,17 +141,23 @@ export async function startCacheProxy(opts: {
   };
   const registry = new Registry();
   const clock = opts.clock ?? { now: () => Date.now() };
-  const blobs = new SpyBlobStore(wrapBlobStore(opts.blobs ?? new MemoryBlobStore(), { registry }));
+  const inner =
+    opts.blobs === 'fs'
+      ? new FsBlobStore({ root: join(dataDir, 'blobs') })
+      : opts.blobs === 'memory' || !opts.blobs
+        ? new MemoryBlobStore()
+        : opts.blobs;
+  const blobs = new SpyBlobStore(wrapBlobStore(inner, { registry }));
   const db = await createDatabase(settings, { logger: silentLogger, engine: 'memory' });
   const coord = opts.coord ?? new MemoryCoordinator({ clock });
-  let cfg = buildConfig(opts.config);
+  let cfg = Array.isArray(opts.config) ? buildConfig(opts.config) : opts.config;
   const config = { current: () => cfg, lastError: () => undefined };
   // ORCHARD_TEST_LOG=debug|info|warn|error shows the proxy's log while debugging a suite.
   const level = process.env.ORCHARD_TEST_LOG as 'debug' | 'info' | 'warn' | 'error' | undefined;
   const logger = level ? createLogger({ level, write: (l) => process.stderr.write(l) }) : silentLogger;
   const deps: ProxyDeps = { settings, logger, registry, clock, db, blobs, coord, config };
   // Created before the routes ask for it, so it sees this proxy's ORCHARD_CACHE_*/ORCHARD_UPSTREAM_* overrides.
-  const engine = cacheEngineFor(deps, { ...process.env, ...opts.env });
+  const engine = cacheEngineFor(deps, { env: { ...process.env, ...opts.env }, formatFor: opts.formatFor });
   const app = createApp(deps, [systemRoutes, cacheRoutes]);
   const server: RunningServer = await listen(app, { host: '127.0.0.1', port: 0, logger: silentLogger });
   return {

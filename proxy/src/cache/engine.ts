@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
 import type { Coordinator } from '../coord/coordinator.ts';
 import type { Database } from '../db/database.ts';
-import { getFormat } from '../formats/index.ts';
+import { type Format, getFormat } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Logger } from '../http/logger.ts';
 import { type BlobStore, type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
@@ -35,6 +35,8 @@ export interface CacheEngineOptions {
   fillLeaseMs?: number;
   upstream?: Upstream;
   upstreamOptions?: UpstreamClientOptions;
+  /** The Format of a package type; defaults to the format registry (`getFormat`). */
+  formatFor?: (packageType: string) => Format;
 }
 
 /** A request for a (remote, normalized path), from any route built on the engine. */
@@ -87,6 +89,8 @@ export class CacheEngine {
   private readonly fillDeps: FillDeps;
   private readonly upstream: Upstream;
   private readonly ownsUpstream: boolean;
+  /** The Format serving a package type. */
+  readonly formatFor: (packageType: string) => Format;
 
   constructor(opts: CacheEngineOptions) {
     this.opts = opts;
@@ -94,6 +98,7 @@ export class CacheEngine {
     this.hints = new HintStore(opts.db);
     this.metrics = new CacheMetrics(opts.registry);
     this.health = new UpstreamHealth({ coord: opts.coord, clock: opts.clock, logger: opts.logger });
+    this.formatFor = opts.formatFor ?? getFormat;
     this.ownsUpstream = !opts.upstream;
     this.upstream = opts.upstream ?? new UpstreamClient({ ...opts.upstreamOptions, logger: opts.logger });
     const leaseMs = opts.fillLeaseMs ?? 15_000;
@@ -121,7 +126,7 @@ export class CacheEngine {
    */
   async fetch(req: CacheRequest, attempt = 0): Promise<CacheResult> {
     const { remote, path } = req;
-    const format = getFormat(remote.package);
+    const format = this.formatFor(remote.package);
     const labels = { remote: remote.name, package: remote.package };
     const cls = classifyPath(remote, format, path);
     if (cls.kind === 'forbidden') {

@@ -7,7 +7,7 @@ import { type BlobStore, blobKey } from '../storage/blob-store.ts';
 import { toUpstreamError } from '../upstream/errors.ts';
 import type { UpstreamResponse } from '../upstream/upstream.ts';
 import type { CacheEntry } from './entries.ts';
-import { type FillRun, readLimited, setFresh } from './fill-run.ts';
+import { discard, type FillRun, fail, readLimited, setFresh } from './fill-run.ts';
 import { DigestingTransform, IntegrityError, sha256Hex, verifyBuffer } from './hashing.ts';
 import { coordKeys } from './keys.ts';
 import { isQuarantined } from './quarantine.ts';
@@ -51,7 +51,7 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
   try {
     spool = await Spool.create(deps.spoolDir);
   } catch (err) {
-    res.body.destroy();
+    discard(res.body);
     throw err;
   }
   const storeKey = knownSha ? blobKey(knownSha) : `tmp/cache-fill/${randomUUID()}`;
@@ -121,12 +121,11 @@ async function fillIndex(
     raw = await readLimited(input.res.body, max);
   } catch (err) {
     if (err instanceof ApiError) return reportError(run, err);
+    // Nothing was sent yet: a stale copy may still stand in (stale-on-error).
     const e = toUpstreamError(err, job.remote.name);
     deps.health.record(job.remote.name, false, e.message);
-    return reportError(
-      run,
-      new ApiError(e.kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR', e.message),
-    );
+    const code = e.kind === 'timeout' ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR';
+    return fail(run, e.kind === 'protocol' ? undefined : 'network', new ApiError(code, e.message), e.message);
   }
   deps.metrics.upstreamBytes.inc(labels, raw.length);
   try {
@@ -135,16 +134,23 @@ async function fillIndex(
     return bodyFailed(run, err);
   }
   const now = deps.clock.now();
-  const out = await handler.rewrite({
-    remote: job.remote,
-    path: job.path,
-    body: raw,
-    contentType: input.res.headers['content-type'],
-    proxyBase: job.proxyBase,
-    isQuarantined: job.remote.quarantine
-      ? (artifactPath, publishedAt) => isQuarantined(job.remote, artifactPath, publishedAt, now)
-      : undefined,
-  });
+  let out: Awaited<ReturnType<IndexHandler['rewrite']>>;
+  try {
+    out = await handler.rewrite({
+      remote: job.remote,
+      path: job.path,
+      body: raw,
+      contentType: input.res.headers['content-type'],
+      proxyBase: job.proxyBase,
+      isQuarantined: job.remote.quarantine
+        ? (artifactPath, publishedAt) => isQuarantined(job.remote, artifactPath, publishedAt, now)
+        : undefined,
+    });
+  } catch (err) {
+    // The upstream sent something the format cannot read: its fault, not ours, and nothing is cached.
+    const message = `the upstream index ${job.path} of remote ${job.remote.name} is malformed: ${(err as Error).message}`;
+    return reportError(run, err instanceof ApiError ? err : new ApiError('UPSTREAM_ERROR', message));
+  }
   const digest = sha256Hex(out.body);
   const key = blobKey(digest);
   const type = out.contentType ?? contentType;

@@ -11,7 +11,7 @@ import type { UpstreamHealth } from './health.ts';
 import type { HintStore } from './hints.ts';
 import { coordKeys } from './keys.ts';
 import type { CacheMetrics } from './metrics.ts';
-import type { FillStart } from './types.ts';
+import type { FillOutcome, FillStart } from './types.ts';
 
 // The shared context of one cache fill and the small helpers its steps use.
 
@@ -88,4 +88,49 @@ export function parseHttpDate(v: string | undefined): Date | undefined {
   if (!v) return undefined;
   const t = Date.parse(v);
   return Number.isNaN(t) ? undefined : new Date(t);
+}
+
+/**
+ * The upstream failed before any byte was streamed. With a previous copy and a
+ * failure class the remote lists in `staleOnError`, keep serving the copy and
+ * refresh its TTL (the seed's stale-on-upstream-error); otherwise report it.
+ */
+export async function fail(
+  run: FillRun,
+  staleClass: 'network' | '429' | '5xx' | undefined,
+  error: ApiError,
+  logMessage: string,
+): Promise<Omit<FillOutcome, 'seq'>> {
+  const { deps, job } = run;
+  if (job.previous && staleClass && job.remote.staleOnError.includes(staleClass)) {
+    await refreshEntry(run, job.previous);
+    deps.logger.warn('upstream failed; serving the stale copy', {
+      remote: job.remote.name,
+      path: job.path,
+      error: logMessage,
+    });
+    run.resolve({ kind: 'stored', result: 'stale' });
+    return { kind: 'stored', stale: true };
+  }
+  run.resolve({ kind: 'error', error });
+  return { kind: 'error', code: error.code, message: error.message };
+}
+
+/** Make `entry` fresh again without new content (304, or stale-on-error). */
+export async function refreshEntry(run: FillRun, entry: CacheEntry): Promise<void> {
+  const { deps, job, lock } = run;
+  await deps.index.touch(entry.remote, entry.path, new Date(run.startedAt), lock.token);
+  await setFresh(deps, job, entry.digest);
+}
+
+/** Read and drop a small body (an error page), keeping the connection reusable. */
+export function drain(body: { on(e: 'error', f: () => void): unknown; resume(): void }): void {
+  body.on('error', () => {});
+  body.resume();
+}
+
+/** Throw away a body we will not read, without an unhandled error if it fails meanwhile. */
+export function discard(body: { on(e: 'error', f: () => void): unknown; destroy(): void }): void {
+  body.on('error', () => {});
+  body.destroy();
 }

@@ -6,12 +6,15 @@ import type { UpstreamResponse } from '../upstream/upstream.ts';
 import type { CacheEntry } from './entries.ts';
 import { fillBody } from './fill-body.ts';
 import {
+  discard,
+  drain,
   type FillDeps,
   type FillJob,
   type FillRun,
+  fail,
   parseHttpDate,
   readLimited,
-  setFresh,
+  refreshEntry,
 } from './fill-run.ts';
 import { coordKeys } from './keys.ts';
 import { quarantineRelease } from './quarantine.ts';
@@ -133,17 +136,17 @@ async function runFill(run: FillRun): Promise<Omit<FillOutcome, 'seq'>> {
   else deps.health.record(remote.name, true);
 
   if (res.status === 304 && job.conditional && job.previous) {
-    res.body.resume();
+    drain(res.body);
     await refreshEntry(run, job.previous);
     run.resolve({ kind: 'stored', result: 'revalidated' });
     return { kind: 'stored' };
   }
   if (res.status === 404 || res.status === 410) {
-    res.body.resume();
+    drain(res.body);
     return notFound(run);
   }
   if (res.status !== 200) {
-    res.body.resume();
+    drain(res.body);
     const staleClass = res.status === 429 ? '429' : res.status >= 500 ? '5xx' : undefined;
     const message = `upstream of remote ${remote.name} answered ${res.status}`;
     return fail(
@@ -155,7 +158,7 @@ async function runFill(run: FillRun): Promise<Omit<FillOutcome, 'seq'>> {
   }
   const publishedAt = job.hint?.publishedAt ?? parseHttpDate(res.headers['last-modified']);
   if (job.quarantined && publishedAt && quarantineRelease(remote, publishedAt) > deps.clock.now()) {
-    res.body.destroy();
+    discard(res.body);
     if (!job.hint?.publishedAt) await deps.hints.putPublished(remote.name, path, publishedAt);
     run.resolve({ kind: 'quarantined', publishedAt });
     return { kind: 'quarantined', publishedAt: publishedAt.toISOString() };
@@ -187,32 +190,6 @@ function upstreamGet(run: FillRun, url: string, headers: Record<string, string>)
     );
 }
 
-/**
- * The upstream failed before any byte was streamed. With a previous copy and a
- * failure class the remote lists in `staleOnError`, keep serving the copy and
- * refresh its TTL (the seed's stale-on-upstream-error); otherwise report it.
- */
-async function fail(
-  run: FillRun,
-  staleClass: 'network' | '429' | '5xx' | undefined,
-  error: ApiError,
-  logMessage: string,
-): Promise<Omit<FillOutcome, 'seq'>> {
-  const { deps, job } = run;
-  if (job.previous && staleClass && job.remote.staleOnError.includes(staleClass)) {
-    await refreshEntry(run, job.previous);
-    deps.logger.warn('upstream failed; serving the stale copy', {
-      remote: job.remote.name,
-      path: job.path,
-      error: logMessage,
-    });
-    run.resolve({ kind: 'stored', result: 'stale' });
-    return { kind: 'stored', stale: true };
-  }
-  run.resolve({ kind: 'error', error });
-  return { kind: 'error', code: error.code, message: error.message };
-}
-
 async function notFound(run: FillRun): Promise<Omit<FillOutcome, 'seq'>> {
   const { deps, job } = run;
   const ttl = job.remote.cache.negativeTtl;
@@ -222,13 +199,6 @@ async function notFound(run: FillRun): Promise<Omit<FillOutcome, 'seq'>> {
   if (job.previous) await deps.index.delete(job.remote.name, job.path);
   run.resolve({ kind: 'not-found' });
   return { kind: 'not-found' };
-}
-
-/** Make `entry` fresh again without new content (304, or stale-on-error). */
-async function refreshEntry(run: FillRun, entry: CacheEntry): Promise<void> {
-  const { deps, job, lock } = run;
-  await deps.index.touch(entry.remote, entry.path, new Date(run.startedAt), lock.token);
-  await setFresh(deps, job, entry.digest);
 }
 
 function upstreamApiError(e: UpstreamError): ApiError {
@@ -244,7 +214,7 @@ async function fetchSidecarDigest(run: FillRun): Promise<ExpectedDigest | undefi
   try {
     const res = await upstreamGet(run, source.url, {});
     if (res.status !== 200) {
-      res.body.resume();
+      drain(res.body);
       return undefined;
     }
     const body = await readLimited(res.body, 64 * 1024);

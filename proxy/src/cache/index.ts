@@ -1,6 +1,6 @@
 import '../formats/index.ts';
 import type { ProxyDeps } from '../http/app.ts';
-import { CacheEngine } from './engine.ts';
+import { CacheEngine, type CacheEngineOptions } from './engine.ts';
 import { cacheSettingsFromEnv } from './settings.ts';
 
 export type { CachedObject, CacheEngineOptions, CacheRequest, CacheResult } from './engine.ts';
@@ -16,10 +16,15 @@ const engines = new WeakMap<ProxyDeps, CacheEngine>();
  * (the remote API, the registry, virtual repositories) gets the same engine,
  * so single-flight and metrics are shared. Created on first use from `deps`
  * and the `ORCHARD_CACHE_*` / `ORCHARD_UPSTREAM_*` variables of `env`.
+ * `overrides` (tests) apply only when this call creates the engine.
  */
-export function cacheEngineFor(deps: ProxyDeps, env: NodeJS.ProcessEnv = process.env): CacheEngine {
+export function cacheEngineFor(
+  deps: ProxyDeps,
+  overrides: { env?: NodeJS.ProcessEnv } & Pick<CacheEngineOptions, 'formatFor' | 'upstream'> = {},
+): CacheEngine {
   let engine = engines.get(deps);
   if (!engine) {
+    const { env = process.env, ...rest } = overrides;
     const s = cacheSettingsFromEnv(deps.settings.dataDir, env);
     engine = new CacheEngine({
       db: deps.db,
@@ -36,6 +41,7 @@ export function cacheEngineFor(deps: ProxyDeps, env: NodeJS.ProcessEnv = process
         headersTimeoutMs: s.headersTimeoutMs,
         bodyIdleTimeoutMs: s.bodyIdleTimeoutMs,
       },
+      ...rest,
     });
     engines.set(deps, engine);
   }

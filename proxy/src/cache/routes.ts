@@ -1,7 +1,7 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { RemoteConfig } from '../config/index.ts';
-import { getFormat } from '../formats/index.ts';
+import type { Format } from '../formats/index.ts';
 import type { ProxyDeps, RouteModule } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
 import { classifyPath } from './classify.ts';
@@ -28,8 +28,11 @@ export const cacheRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
     maxUploadBytes: deps.settings.maxUploadBytes,
   });
 
+  const resolve = (ctx: Koa.Context) => resolveRemote(ctx, deps, engine.formatFor);
+  const guardLocal = (remote: RemoteConfig, path: string) => guardPatterns(remote, path, engine.formatFor);
+
   const read = async (ctx: Koa.Context) => {
-    const { remote, path } = resolve(ctx, deps);
+    const { remote, path } = resolve(ctx);
     if (remote.type === 'local') return getLocal(ctx, local(), remote, guardLocal(remote, path));
     const proxyBase = `${ctx.protocol}://${ctx.host}${prefix}${remote.name}`;
     await serveFromCache(ctx, engine, { remote, path, proxyBase });
@@ -38,13 +41,13 @@ export const cacheRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
   router.head(`${prefix}:remote/*path`, read);
 
   router.put(`${prefix}:remote/*path`, async (ctx) => {
-    const { remote, path } = resolve(ctx, deps);
+    const { remote, path } = resolve(ctx);
     if (remote.type !== 'local')
       throw new ApiError('METHOD_NOT_ALLOWED', `remote ${remote.name} is a cache; upload to a local remote`);
     await putLocal(ctx, local(), remote, guardLocal(remote, path));
   });
   router.delete(`${prefix}:remote/*path`, async (ctx) => {
-    const { remote, path } = resolve(ctx, deps);
+    const { remote, path } = resolve(ctx);
     if (remote.type !== 'local')
       throw new ApiError('METHOD_NOT_ALLOWED', `remote ${remote.name} is a cache; use PUT /cache/flush`);
     await deleteLocal(ctx, local(), remote, guardLocal(remote, path));
@@ -84,19 +87,27 @@ export const cacheRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
 };
 
 /** The configured remote and the guarded path, from the raw request URL (routers decode too early). */
-function resolve(ctx: Koa.Context, deps: ProxyDeps): { remote: RemoteConfig; path: string } {
+function resolveRemote(
+  ctx: Koa.Context,
+  deps: ProxyDeps,
+  formatFor: (packageType: string) => Format,
+): { remote: RemoteConfig; path: string } {
   const name = ctx.params.remote ?? '';
   const remote = deps.config.current().remotes.get(name);
   if (!remote) throw new ApiError('REMOTE_NOT_FOUND', `no remote named ${name}`);
   let raw = rawPathAfter(ctx.url, `${prefix}${name}/`) ?? '';
-  const format = getFormat(remote.package);
+  const format = formatFor(remote.package);
   if (format.preparePath) raw = format.preparePath(raw);
   return { remote, path: normalizePath(raw) };
 }
 
 /** Local remotes honour their patterns too (no patterns: everything allowed). */
-function guardLocal(remote: RemoteConfig, path: string): string {
-  if (classifyPath(remote, getFormat(remote.package), path).kind === 'forbidden') {
+function guardPatterns(
+  remote: RemoteConfig,
+  path: string,
+  formatFor: (packageType: string) => Format,
+): string {
+  if (classifyPath(remote, formatFor(remote.package), path).kind === 'forbidden') {
     throw new ApiError('PATH_NOT_ALLOWED', `${path} matches none of the patterns of remote ${remote.name}`);
   }
   return path;
