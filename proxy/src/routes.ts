@@ -3,6 +3,13 @@ import { cacheRoutes } from './cache/routes.ts';
 import type { RouteModule } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import { registryRoutes } from './registry/index.ts';
+import { virtualRoutes } from './virtual/index.ts';
 
 /** Every API surface the proxy serves, in mount order. Adding a surface means adding a line here. */
-export const routeModules: RouteModule[] = [systemRoutes, cacheRoutes, hostedApiRoutes, registryRoutes];
+export const routeModules: RouteModule[] = [
+  systemRoutes,
+  cacheRoutes,
+  hostedApiRoutes,
+  registryRoutes,
+  virtualRoutes,
+];

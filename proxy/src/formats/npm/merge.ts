@@ -10,6 +10,8 @@ import { fullType, isObject, parseObject } from './packument.ts';
  */
 export async function mergePackuments(input: MergeInput): Promise<RewriteOutput> {
   const p = parseNpmPath(input.path);
+  // A version manifest is not merged: the first member that has it answers.
+  if (p.kind === 'version' && input.members[0]) return { body: input.members[0].body, contentType: fullType };
   if (p.kind !== 'packument') throw new Error(`not a packument: ${input.path}`);
   let merged: Record<string, unknown> | undefined;
   for (const m of input.members) {
