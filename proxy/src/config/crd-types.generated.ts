@@ -146,6 +146,13 @@ export interface RemoteSpec {
      * upstream, when it exists.
      */
     checksumSidecar?: boolean;
+    /**
+     * docker only. Hosts (host or host:port) the upstream's bearer-token realm may be on, besides the
+     * registry's own host. When absent, a sibling host of the registry (same name once the first label
+     * is dropped, e.g. auth.docker.io for registry-1.docker.io) is also allowed. Any other realm is
+     * refused, so an upstream cannot make the proxy call arbitrary hosts.
+     */
+    tokenRealmHosts?: string[];
   };
 }
 

@@ -76,6 +76,11 @@ const remoteCases: [string, Record<string, unknown>, Record<string, unknown>][] 
     { ...base, package: 'helm', options: { checksumSidecar: true } },
     { ...base, options: { checksumSidecar: true } },
   ],
+  [
+    'token-realm-hosts-docker-only',
+    { ...base, options: { tokenRealmHosts: ['auth.example.com'] } },
+    { ...base, package: 'docker', options: { tokenRealmHosts: ['auth.example.com'] } },
+  ],
 ];
 
 describe('Remote cross-field rules', () => {

@@ -34,6 +34,7 @@ export const specRules: {
     'auth-remote-only': (s) => !has(s.auth) || s.type === 'remote',
     'pypi-index-url-pypi-only': (s) => !has(s.options?.pypiIndexUrl) || s.package === 'pypi',
     'checksum-sidecar-generic-only': (s) => !has(s.options?.checksumSidecar) || s.package === 'generic',
+    'token-realm-hosts-docker-only': (s) => !has(s.options?.tokenRealmHosts) || s.package === 'docker',
   },
   VirtualRepository: {},
   Project: {},

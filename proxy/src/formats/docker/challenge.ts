@@ -74,7 +74,7 @@ export function realmAllowed(remote: RemoteConfig, realm: string): boolean {
   if (base.protocol === 'https:' && target.protocol !== 'https:') return false;
   const host = target.hostname.toLowerCase();
   if (host === base.hostname.toLowerCase()) return true;
-  const listed = (remote.options as { tokenRealmHosts?: readonly string[] }).tokenRealmHosts;
+  const listed = remote.options.tokenRealmHosts;
   if (listed)
     return listed.some((h) => h.toLowerCase() === host || h.toLowerCase() === target.host.toLowerCase());
   return siblings(host, base.hostname.toLowerCase());
