@@ -20,7 +20,7 @@ function brokenStore(): BlobStore {
 async function samples(registry: Registry) {
   const metric = await registry.getSingleMetric(OPERATION_METRIC)!.get();
   return metric.values
-    .filter((v) => v.metricName === `${OPERATION_METRIC}_count`)
+    .filter((v) => (v as { metricName?: string }).metricName === `${OPERATION_METRIC}_count`)
     .map((v) => ({ ...v.labels, count: v.value }));
 }
 
