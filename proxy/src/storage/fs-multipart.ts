@@ -128,6 +128,16 @@ export class FsUploads {
     }
   }
 
+  /** Session directories without a manifest (a crash during `create`), as paths. */
+  async orphans(): Promise<string[]> {
+    const out: string[] = [];
+    for (const uploadId of await readdir(this.dir).catch(() => [] as string[])) {
+      const manifest = await this.readManifest(uploadId).catch(() => undefined);
+      if (!manifest) out.push(join(this.dir, uploadId));
+    }
+    return out;
+  }
+
   /** The session's directory; `NotFoundError` unless it exists and belongs to `key`. */
   private async session(key: string, uploadId: string): Promise<string> {
     if (!UPLOAD_ID.test(uploadId)) throw this.notFound(key, uploadId);

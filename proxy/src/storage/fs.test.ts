@@ -54,6 +54,23 @@ describe('fs backend specifics', () => {
     expect((await readdir(dir)).sort()).toEqual(['.tmp']);
   });
 
+  it('removes stale temp files and manifest-less session dirs, and nothing younger', async () => {
+    const { mkdir, writeFile, utimes } = await import('node:fs/promises');
+    const gc = new FsBlobStore({ root: join(root, 'gc') });
+    await gc.put('kept', body('k'));
+    const id = await gc.createMultipart('open/session');
+    await mkdir(join(root, 'gc', '.uploads', 'f'.repeat(32)), { recursive: true });
+    await writeFile(join(root, 'gc', '.tmp', 'crashed'), 'partial');
+    await writeFile(join(root, 'gc', '.tmp', 'in-flight'), 'partial');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(root, 'gc', '.tmp', 'crashed'), old, old);
+    await utimes(join(root, 'gc', '.uploads', 'f'.repeat(32)), old, old);
+    expect(await gc.removeStaleTemp(3600_000)).toBe(2);
+    expect(await readdir(join(root, 'gc', '.tmp'))).toEqual(['in-flight']);
+    expect(await readdir(join(root, 'gc', '.uploads'))).toEqual([id]);
+    expect((await gc.stat('kept'))?.size).toBe(1);
+  });
+
   it('does not list temp files or sessions', async () => {
     const id = await store.createMultipart('pending/x');
     await store.putPart('pending/x', id, 1, body('part'));

@@ -1,4 +1,4 @@
-import { mkdir, open, opendir, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, opendir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
@@ -153,6 +153,25 @@ export class FsBlobStore implements BlobStore {
   /** Open sessions whose key starts with `prefix`, for garbage collection. */
   listUploads(prefix = ''): AsyncIterable<UploadInfo> {
     return this.uploads.list(prefix);
+  }
+
+  /**
+   * Remove what crashed writes left behind: temp files, and session
+   * directories without a manifest, older than `maxAgeMs`. Complete sessions
+   * are not touched (abort them via `listUploads`). Returns how many were removed.
+   */
+  async removeStaleTemp(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    const tmpFiles = (await readdir(this.tmpDir).catch(() => [] as string[])).map((f) =>
+      join(this.tmpDir, f),
+    );
+    for (const path of [...tmpFiles, ...(await this.uploads.orphans())]) {
+      const info = await stat(path).catch(() => undefined);
+      if (!info || now - info.mtimeMs < maxAgeMs) continue;
+      await rm(path, { recursive: true, force: true });
+      removed += 1;
+    }
+    return removed;
   }
 
   async close(): Promise<void> {}

@@ -43,10 +43,18 @@ registerBlobStore('memory', (_s, { logger }) => {
   logger.warn('blob store keeps objects in memory; they are lost on exit');
   return new MemoryBlobStore();
 });
+/** Temp files older than this at start are leftovers of a crashed process (the fs store has one writer). */
+const FS_STALE_TEMP_MS = 60 * 60 * 1000;
+
 registerBlobStore('fs', (s, { logger }) => {
   const root = join(s.dataDir, 'blobs');
   logger.info('blob store on the filesystem', { dir: root });
-  return new FsBlobStore({ root });
+  const store = new FsBlobStore({ root });
+  store.removeStaleTemp(FS_STALE_TEMP_MS).then(
+    (removed) => removed > 0 && logger.info('removed stale temp files', { removed }),
+    (err: unknown) => logger.warn('could not remove stale temp files', { err }),
+  );
+  return store;
 });
 registerBlobStore('s3', async (s, { logger }) => {
   if (!s.s3) throw new Error('the s3 blob store needs ORCHARD_S3_ENDPOINT or ORCHARD_S3_BUCKET');
