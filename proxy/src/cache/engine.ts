@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
 import type { Coordinator } from '../coord/coordinator.ts';
 import type { Database } from '../db/database.ts';
-import { type Format, getFormat } from '../formats/index.ts';
+import { type Format, findFormat, getFormat, listFormats } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Logger } from '../http/logger.ts';
 import { type BlobStore, type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
@@ -100,7 +100,10 @@ export class CacheEngine {
     this.health = new UpstreamHealth({ coord: opts.coord, clock: opts.clock, logger: opts.logger });
     this.formatFor = opts.formatFor ?? getFormat;
     this.ownsUpstream = !opts.upstream;
-    this.upstream = opts.upstream ?? new UpstreamClient({ ...opts.upstreamOptions, logger: opts.logger });
+    this.upstream = wrapUpstream(
+      opts.upstream ?? new UpstreamClient({ ...opts.upstreamOptions, logger: opts.logger }),
+      opts,
+    );
     const leaseMs = opts.fillLeaseMs ?? 15_000;
     this.flights = new SingleFlight({ coord: opts.coord, logger: opts.logger, leaseMs });
     this.fillDeps = {
@@ -160,7 +163,10 @@ export class CacheEngine {
       format,
       path,
       mutable,
-      conditional: mutable && !cls.builtin && remote.checkMutableUpdates && entry !== undefined,
+      conditional:
+        mutable &&
+        entry !== undefined &&
+        (cls.builtin ? format.conditionalRevalidation?.(path) === true : remote.checkMutableUpdates),
       previous: entry,
       hint,
       quarantined: quarantine,
@@ -271,4 +277,12 @@ export class CacheEngine {
       },
     };
   }
+}
+
+/** Let each registered format wrap the upstream client with its protocol adapter (docker's token flow). */
+function wrapUpstream(base: Upstream, opts: CacheEngineOptions): Upstream {
+  const env = { config: opts.config, clock: opts.clock, logger: opts.logger, registry: opts.registry };
+  let upstream = base;
+  for (const name of listFormats()) upstream = findFormat(name)?.wrapUpstream?.(upstream, env) ?? upstream;
+  return upstream;
 }

@@ -3,7 +3,6 @@ import type { ExpectedDigest } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
 import { safeUrl, toUpstreamError, type UpstreamError } from '../upstream/errors.ts';
 import type { UpstreamResponse } from '../upstream/upstream.ts';
-import type { CacheEntry } from './entries.ts';
 import { fillBody } from './fill-body.ts';
 import {
   discard,

@@ -52,6 +52,7 @@ export async function putLocal(
     expected: claimed ? { algorithm: 'sha256', hex: claimed } : undefined,
   });
   const upload = pipeline(ctx.req, sizeLimit(deps.maxUploadBytes), hasher);
+  upload.catch(() => {}); // awaited below; a failure during the stat must not count as unhandled
   // Identical bytes are stored once: when the claimed blob exists, only verify the upload.
   const exists = claimed !== undefined && (await deps.blobs.stat(blobKey(claimed))) !== undefined;
   const key = claimed ? blobKey(claimed) : `tmp/local-upload/${randomUUID()}`;
