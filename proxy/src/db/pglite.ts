@@ -21,7 +21,9 @@ export interface PgliteDatabaseOptions {
  *
  * It has exactly one connection, so every `query` and `transaction` goes
  * through one FIFO queue: a transaction owns the connection from BEGIN to
- * COMMIT and a plain `query` waits for it rather than run inside it. Calling
+ * COMMIT and a plain `query` waits for it rather than run inside it. (PGlite
+ * 0.5 also does this internally; the queue keeps the guarantee independent of
+ * PGlite's version and lets `close` drain pending work.) Calling
  * `db.query` or `db.transaction` from inside a transaction callback would wait
  * for itself forever, so it throws instead; use the `tx` argument.
  */
