@@ -37,7 +37,7 @@ export async function startOperator(
     lease: { leaseDurationMs: 1500, renewDeadlineMs: 1000, retryPeriodMs: 150 },
     tuning: {
       statsIntervalMs: opts.statsIntervalMs ?? 60_000,
-      watchdogMs: 3000,
+      watchdogMs: 2000,
       queue: { baseDelayMs: 50, maxDelayMs: 1000 },
     },
   });

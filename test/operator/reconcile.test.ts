@@ -49,6 +49,42 @@ function rendered(): string[] {
 const get = (kind: string, name: string) => cluster.objects.get(ref(kind, name));
 
 describe('operator reconcile', () => {
+  it.each([
+    ['Remote', () => remote('each-r', { description: 'v1' }), { description: 'v2' }, []],
+    [
+      'VirtualRepository',
+      () => virtual('each-v', 'generic', ['each-member']),
+      { description: 'v2' },
+      [remote('each-member')],
+    ],
+    ['Project', () => project('each-p', { description: 'v1' }), { description: 'v2' }, []],
+    [
+      'Package',
+      () => pkg('each-k', 'each-proj', { description: 'v1' }),
+      { description: 'v2' },
+      [project('each-proj')],
+    ],
+  ] as const)(
+    'creates, updates and deletes a %s: ConfigMap and status follow',
+    async (kind, make, change, deps) => {
+      for (const d of deps) cluster.objects.create(d);
+      const o = make();
+      const name = o.metadata.name;
+      cluster.objects.create(o);
+      await eventually(() => expect(rendered()).toContain(`${kind}/${name}`));
+      await eventually(() =>
+        expect(condition(get(kind, name), 'Ready')).toMatchObject({ status: 'True', observedGeneration: 1 }),
+      );
+      cluster.objects.apply({ ...o, spec: { ...o.spec, ...change } });
+      await eventually(() => expect(renderedConfig(cluster)).toContain('description: v2'));
+      await eventually(() => expect(get(kind, name)?.status).toMatchObject({ observedGeneration: 2 }));
+      expect(condition(get(kind, name), 'Ready')).toMatchObject({ status: 'True', observedGeneration: 2 });
+      cluster.objects.delete(ref(kind, name));
+      await eventually(() => expect(rendered()).not.toContain(`${kind}/${name}`));
+      await eventually(() => expect(get(kind, name)).toBeUndefined());
+    },
+  );
+
   it('renders a Remote, reports Ready, follows updates and removes it on delete', async () => {
     cluster.objects.create(remote('files'));
     await eventually(() => expect(rendered()).toEqual(['Remote/files']));
