@@ -122,6 +122,7 @@ export interface GetOptions {
 }
 
 export interface GetResult {
+  /** The bytes. The caller must read it to the end or destroy it; it holds a file handle or a connection. */
   body: Readable;
   /** Total size of the object, not of the range. */
   size: number;
