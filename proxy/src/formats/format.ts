@@ -1,4 +1,8 @@
-import type { RemoteConfig } from '../config/index.ts';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
+import type { Logger } from '../http/logger.ts';
+import type { Upstream } from '../upstream/upstream.ts';
 
 /**
  * A Format owns the protocol details of one package type and nothing else:
@@ -94,6 +98,24 @@ export interface Format {
   /** Upstream response headers worth storing and replaying on hits (lower case), e.g. `docker-content-digest`. */
   readonly keepHeaders?: readonly string[];
 
+  /**
+   * Whether an expired built-in mutable path is revalidated with a conditional
+   * request (If-None-Match / If-Modified-Since from the stored entry) instead
+   * of fetched again unconditionally. Only for content whose ETag identifies
+   * it, e.g. docker tag manifests (ETag = digest), which the docker upstream
+   * adapter answers with a HEAD that Docker Hub does not count as a pull.
+   * Absent or false: built-in mutable paths are always re-fetched.
+   */
+  conditionalRevalidation?(path: string): boolean;
+
+  /**
+   * Wrap the engine's upstream client, once, when the engine is built: a
+   * stateful protocol adapter for this format's remotes, e.g. docker's bearer
+   * token flow with tokens cached per scope. It must pass the requests of
+   * other remotes through unchanged and delegate `close`.
+   */
+  wrapUpstream?(base: Upstream, env: UpstreamEnv): Upstream;
+
   /** A Content-Type for a path when the upstream sends none (or a generic one). */
   contentType?(path: string): string | undefined;
 
@@ -165,4 +187,12 @@ export interface MergeInput {
   proxyBase: string;
   /** Member indexes in priority order; members that failed are absent. `proxyBase` is the member remote's own. */
   members: { remote: RemoteConfig; body: Buffer; contentType?: string; proxyBase: string }[];
+}
+
+/** What a format's upstream adapter may use (see `Format.wrapUpstream`). */
+export interface UpstreamEnv {
+  config: { current(): OrchardConfig };
+  clock: Clock;
+  logger: Logger;
+  registry: Registry;
 }

@@ -1,8 +1,11 @@
+import { Counter, type Registry } from 'prom-client';
 import type { RemoteConfig } from '../../config/index.ts';
 import type { BuiltinClass, ExpectedDigest, Format } from '../format.ts';
 import { registerFormat } from '../registry.ts';
 import { joinUrl } from '../url.ts';
+import { upstreamManifestAccept } from './media-types.ts';
 import { parseDigest } from './names.ts';
+import { RegistryUpstream } from './upstream-auth.ts';
 
 export * from './media-types.ts';
 export * from './names.ts';
@@ -74,7 +77,25 @@ export const dockerFormat: Format = {
     if (!o || o.kind === 'tags') return undefined;
     return parseDigest(o.kind === 'blob' ? o.digest : o.reference);
   },
+  upstreamHeaders(_remote: RemoteConfig, path: string): Record<string, string> {
+    return parseDockerCachePath(path)?.kind === 'manifest' ? { accept: upstreamManifestAccept } : {};
+  },
   keepHeaders: ['docker-content-digest'],
+  conditionalRevalidation(path: string): boolean {
+    // Tag manifests: their ETag is their digest, and RegistryUpstream answers the conditional GET with a HEAD.
+    return parseDockerCachePath(path)?.kind === 'manifest';
+  },
+  wrapUpstream(base, env) {
+    const metrics = tokenMetrics(env.registry);
+    return new RegistryUpstream({
+      base,
+      remote: (name) => env.config.current().remotes.get(name),
+      credentials: (name) => env.config.current().credentials(name),
+      clock: env.clock,
+      logger: env.logger.child({ component: 'registry-upstream' }),
+      onToken: (remote, result) => metrics.inc({ remote, result }),
+    });
+  },
   contentType(path: string): string | undefined {
     const o = parseDockerCachePath(path);
     if (o?.kind === 'blob') return 'application/octet-stream';
@@ -82,5 +103,18 @@ export const dockerFormat: Format = {
     return undefined;
   },
 };
+
+/** `orchard_registry_token_fetches_total`, shared by every engine built on the same metrics registry. */
+function tokenMetrics(registry: Registry): Counter<'remote' | 'result'> {
+  const name = 'orchard_registry_token_fetches_total';
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<'remote' | 'result'>;
+  return new Counter({
+    name,
+    help: "Bearer token requests to upstream registries' token endpoints, by remote and result (ok, error, denied).",
+    labelNames: ['remote', 'result'],
+    registers: [registry],
+  });
+}
 
 registerFormat(dockerFormat);

@@ -4,6 +4,7 @@ import type { Credentials, RemoteConfig } from '../../config/index.ts';
 import type { Logger } from '../../http/logger.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../../upstream/upstream.ts';
 import { type Challenge, parseChallenge, pullScope, realmAllowed } from './challenge.ts';
+import { upstreamManifestAccept } from './media-types.ts';
 import { TokenCache } from './token-cache.ts';
 
 export interface RegistryUpstreamOptions {
@@ -46,8 +47,10 @@ export class RegistryUpstream implements Upstream {
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const remote = this.opts.remote(req.remote);
     if (remote?.package !== 'docker' || remote.type !== 'remote') return this.opts.base.request(req);
+    if (isManifestUrl(req.url) && !req.headers?.accept)
+      req = { ...req, headers: { ...req.headers, accept: upstreamManifestAccept } };
     const inm = req.headers?.['if-none-match'];
-    if ((req.method ?? 'GET') === 'GET' && inm && /\/manifests\/[^/]+$/.test(new URL(req.url).pathname)) {
+    if ((req.method ?? 'GET') === 'GET' && inm && isManifestUrl(req.url)) {
       const head = await this.authorized(remote, { ...req, method: 'HEAD' });
       const digest = head.headers['docker-content-digest'];
       const unchanged =
@@ -143,6 +146,10 @@ export function parseTokenResponse(
   } catch {
     return undefined;
   }
+}
+
+function isManifestUrl(url: string): boolean {
+  return /\/v2\/.+\/manifests\/[^/]+$/.test(new URL(url).pathname);
 }
 
 function withToken(creds: Credentials | undefined, token: string): Credentials {
