@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeCluster, startFakeCluster } from '../fake-apiserver/index.ts';
 import {
+  assertStatusMatchesCrd,
   condition,
   type FakeProxyApi,
   ns,
@@ -146,6 +147,10 @@ describe('status feedback', () => {
       }),
     );
     expect(condition(get('Remote', 'files'), 'StatsAvailable')?.status).toBe('True');
+    assertStatusMatchesCrd(get('Remote', 'files'));
+    assertStatusMatchesCrd(get('Package', 'app'));
+    await eventually(() => expect(get('Project', 'team')?.status).toMatchObject({ packageCount: 1 }));
+    assertStatusMatchesCrd(get('Project', 'team'));
     proxy.respond.set('GET /api/v1/remotes/files/stats', {
       status: 200,
       body: { cached_objects: 8, cached_bytes: 200000, upstream_healthy: true },

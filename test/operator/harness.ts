@@ -3,12 +3,21 @@
  * the fake API server, with short timings, plus a stand-in for the proxy's
  * stats and delete endpoints that records what it was asked.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { Registry } from 'prom-client';
+import { parse } from 'yaml';
 import { createOperator, type Operator } from '../../operator/src/operator.ts';
 import { silentLogger } from '../../proxy/src/http/logger.ts';
 import type { FakeCluster, KubeObject } from '../fake-apiserver/index.ts';
+
+// ajv-formats is CommonJS; under Node's ESM loader its default export is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
+  addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
 export const ns = 'orchard-system';
 export const group = 'orchard.dev/v1alpha1';
@@ -142,4 +151,37 @@ export async function startFakeProxyApi(): Promise<FakeProxyApi> {
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Throws unless the object's status validates against its CRD's status schema
+ * (crds/*.yaml), as the real API server would check a status write.
+ */
+export function assertStatusMatchesCrd(o: KubeObject | undefined): void {
+  if (!o?.status) throw new Error('no status');
+  const validate = statusValidator(String(o.kind));
+  if (!validate(o.status))
+    throw new Error(`${o.kind}/${o.metadata.name} status: ${JSON.stringify(validate.errors)}`);
+}
+
+const validators = new Map<string, ValidateFunction>();
+function statusValidator(kind: string): ValidateFunction {
+  const cached = validators.get(kind);
+  if (cached) return cached;
+  const dir = join(import.meta.dirname, '../../crds');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    const crd = parse(readFileSync(join(dir, file), 'utf8')) as {
+      spec: {
+        names: { kind: string };
+        versions: { schema: { openAPIV3Schema: { properties: { status: object } } } }[];
+      };
+    };
+    if (crd.spec.names.kind !== kind) continue;
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    const v = ajv.compile(crd.spec.versions[0].schema.openAPIV3Schema.properties.status);
+    validators.set(kind, v);
+    return v;
+  }
+  throw new Error(`no CRD for ${kind}`);
 }

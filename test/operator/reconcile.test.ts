@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { type FakeCluster, startFakeCluster } from '../fake-apiserver/index.ts';
 import {
+  assertStatusMatchesCrd,
   condition,
   configMap,
   ns,
@@ -144,6 +145,8 @@ describe('operator reconcile', () => {
       expect(condition(get('VirtualRepository', 'npm-all'), 'Ready')?.status).toBe('True'),
     );
     expect(rendered()).toContain('VirtualRepository/npm-all');
+    assertStatusMatchesCrd(get('VirtualRepository', 'npm-all'));
+    assertStatusMatchesCrd(get('VirtualRepository', 'mixed'));
   });
 
   it('marks a VirtualRepository whose member is invalid as MemberNotReady', async () => {
