@@ -7,8 +7,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import {
+  invalidPatch,
+  isTrue,
+  parseObject,
+  parseRoute,
+  qualified,
+  type Route,
+  readBody,
+  send,
+} from './http.ts';
 import { applyMergePatch, isPlainObject } from './merge-patch.ts';
-import { apiVersionOf, findResourceType, type ResourceType, resourceTypes } from './resources.ts';
+import { apiVersionOf, type ResourceType, resourceTypes } from './resources.ts';
 import { parseFieldSelector, parseLabelSelector } from './selectors.ts';
 import { ApiError, badRequest, failureStatus, successStatus } from './status.ts';
 import { type KubeObject, ObjectStore } from './store.ts';
@@ -31,13 +41,6 @@ export interface RecordedRequest {
   watch: boolean;
   /** The bearer token the client sent (tests give each client its own). */
   token: string | undefined;
-}
-
-interface Route {
-  t: ResourceType;
-  ns: string | undefined;
-  name: string | undefined;
-  sub: string | undefined;
 }
 
 interface RequestFault {
@@ -309,62 +312,4 @@ export class FakeApiServer {
       send(res, 500, failureStatus(500, 'InternalError', String(err)));
     }
   }
-}
-
-function parseRoute(path: string): Route | undefined {
-  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  let group: string;
-  let version: string;
-  let rest: string[];
-  if (parts[0] === 'api' && parts[1] === 'v1') {
-    group = '';
-    version = 'v1';
-    rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts.length >= 3) {
-    group = parts[1];
-    version = parts[2];
-    rest = parts.slice(3);
-  } else {
-    return undefined;
-  }
-  let ns: string | undefined;
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    ns = rest[1];
-    rest = rest.slice(2);
-  }
-  const t = rest[0] === undefined ? undefined : findResourceType(group, version, rest[0]);
-  if (!t || rest.length > 3 || (t.namespaced === false && ns !== undefined)) return undefined;
-  if (t.namespaced && ns === undefined && rest.length > 1) return undefined;
-  return { t, ns, name: rest[1], sub: rest[2] };
-}
-
-function parseObject(body: string | undefined): KubeObject {
-  const o = JSON.parse(body ?? '');
-  if (!isPlainObject(o) || !isPlainObject(o.metadata))
-    throw badRequest('Object "metadata" is missing or not an object');
-  return o as KubeObject;
-}
-
-function invalidPatch(message: string): ApiError {
-  return new ApiError(422, 'Invalid', message);
-}
-
-function qualified(t: ResourceType): string {
-  return t.group ? `${t.plural}.${t.group}` : t.plural;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function isTrue(v: string | null): boolean {
-  return v === 'true' || v === '1';
 }
