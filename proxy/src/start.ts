@@ -45,7 +45,7 @@ export async function startProxy(
   const [db, blobs, coord] = await Promise.all([
     createDatabase(settings, { logger }),
     createBlobStore(settings, { logger, registry }),
-    createCoordinator(settings, { logger }),
+    createCoordinator(settings, { logger, clock }),
   ]);
   const deps: ProxyDeps = { settings, logger, registry, clock, db, blobs, coord, config: watcher };
   const app = createApp(deps, routeModules);
