@@ -13,6 +13,8 @@ import {
  * `{pkg}/index.json` is `{"files":[{"name","sha256","published"}]}`. At fill
  * time each file gets a `url` back through the proxy, quarantined files are
  * dropped, and every file becomes an ArtifactHint (digest + publish date).
+ * A `.tgz` names its directory's index as its hint source; every upstream
+ * request carries `x-test-index: 1`.
  */
 export const testIndexFormat: Format = {
   name: 'test-index',
@@ -21,6 +23,12 @@ export const testIndexFormat: Format = {
   },
   upstreamUrl(remote: RemoteConfig, path: string): string {
     return joinUrl(remote.baseUrl!, path);
+  },
+  upstreamHeaders(): Record<string, string> {
+    return { 'x-test-index': '1' };
+  },
+  hintSource(path: string): string | undefined {
+    return path.endsWith('.tgz') ? `${path.slice(0, path.lastIndexOf('/') + 1)}index.json` : undefined;
   },
   indexHandler(path: string) {
     if (!path.endsWith('/index.json')) return undefined;

@@ -171,4 +171,44 @@ describe('index documents and artifact hints', () => {
     expect(await proxy.engine.index.get('idx', 'broken/index.json')).toBeUndefined();
     expect(await proxy.engine.index.get('idx', 'huge/index.json')).toBeUndefined();
   });
+
+  it('fills the index first when an artifact is requested before it (a lockfile install)', async () => {
+    const files = [
+      { name: 'lib-1.0.tgz', sha256: sha('lib 1.0'), published: daysAgo(100).toISOString() },
+      { name: 'lib-2.0.tgz', sha256: sha('lib 2.0'), published: daysAgo(1).toISOString() },
+      { name: 'bad-1.0.tgz', sha256: sha('promised'), published: daysAgo(100).toISOString() },
+    ];
+    upstream.set('/lock/index.json', JSON.stringify({ files }));
+    upstream.set('/lock/lib-1.0.tgz', 'lib 1.0');
+    upstream.set('/lock/lib-2.0.tgz', 'lib 2.0');
+    upstream.set('/lock/bad-1.0.tgz', 'delivered');
+    expect((await proxy.get('idx', 'lock/lib-1.0.tgz')).body.toString()).toBe('lib 1.0');
+    expect(upstream.count('/lock/index.json')).toBe(1);
+    expect(upstream.requests.find((q) => q.path === '/lock/index.json')?.headers['x-test-index']).toBe('1');
+    expect((await proxy.get('idx', 'lock/lib-2.0.tgz')).status).toBe(404);
+    expect(upstream.count('/lock/lib-2.0.tgz')).toBe(0);
+    expect((await proxy.get('idx', 'lock/bad-1.0.tgz')).aborted).toBeDefined();
+    // Hints were found in the one index fetch: no re-fetch per artifact.
+    expect(upstream.count('/lock/index.json')).toBe(1);
+  });
+
+  it('re-fetches a fresh index once to find a version newer than it, then throttles', async () => {
+    upstream.set('/grow/index.json', JSON.stringify({ files: [] }));
+    await proxy.get('idx', 'grow/index.json');
+    upstream.set(
+      '/grow/index.json',
+      JSON.stringify({
+        files: [{ name: 'new-3.0.tgz', sha256: sha('v3'), published: daysAgo(50).toISOString() }],
+      }),
+    );
+    upstream.set('/grow/new-3.0.tgz', 'v3');
+    expect((await proxy.get('idx', 'grow/new-3.0.tgz')).body.toString()).toBe('v3');
+    expect(upstream.count('/grow/index.json')).toBe(2);
+    // Within the throttle window, a missing version does not re-fetch the index again.
+    for (let i = 0; i < 3; i++) expect((await proxy.get('idx', `grow/missing-9.${i}.tgz`)).status).toBe(404);
+    expect(upstream.count('/grow/index.json')).toBe(2);
+    clock.advance(3600_000);
+    await proxy.get('idx', 'grow/missing-9.9.tgz');
+    expect(upstream.count('/grow/index.json')).toBe(3);
+  });
 });

@@ -4,7 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
 import type { Coordinator } from '../coord/coordinator.ts';
 import type { Database } from '../db/database.ts';
-import { type Format, findFormat, getFormat, listFormats } from '../formats/index.ts';
+import { type ArtifactHint, type Format, findFormat, getFormat, listFormats } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Logger } from '../http/logger.ts';
 import { type BlobStore, type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
@@ -127,7 +127,7 @@ export class CacheEngine {
    * (upstream 404, remembered for negativeTtl), QUARANTINED (404), UPSTREAM_*
    * (502/504) when the upstream failed and no stale copy could be served.
    */
-  async fetch(req: CacheRequest, attempt = 0): Promise<CacheResult> {
+  async fetch(req: CacheRequest, attempt = 0, opts: { force?: boolean } = {}): Promise<CacheResult> {
     const { remote, path } = req;
     const format = this.formatFor(remote.package);
     const labels = { remote: remote.name, package: remote.package };
@@ -145,7 +145,8 @@ export class CacheEngine {
         this.metrics.count(labels, 'quarantined');
         throw quarantineError(remote, path, entry.publishedAt!);
       }
-      if (await this.isFresh(remote, mutable, entry)) return this.stored(entry, 'hit', false, labels);
+      if (!opts.force && (await this.isFresh(remote, mutable, entry)))
+        return this.stored(entry, 'hit', false, labels);
     } else if (
       remote.cache.negativeTtl > 0 &&
       (await this.opts.coord.get(coordKeys.negative(remote.name, path)))
@@ -153,8 +154,8 @@ export class CacheEngine {
       this.metrics.count(labels, 'negative');
       throw new ApiError('NOT_FOUND', `${path} does not exist upstream (remembered)`);
     }
-    const hint = quarantine ? await this.hints.get(remote.name, path) : undefined;
-    if (hint?.publishedAt && isQuarantined(remote, path, hint.publishedAt, now)) {
+    const hint = entry || mutable ? undefined : await this.hintFor(req, format);
+    if (quarantine && hint?.publishedAt && isQuarantined(remote, path, hint.publishedAt, now)) {
       this.metrics.count(labels, 'quarantined');
       throw quarantineError(remote, path, hint.publishedAt);
     }
@@ -172,11 +173,46 @@ export class CacheEngine {
       quarantined: quarantine,
       proxyBase: req.proxyBase,
       alreadyFresh: async () => {
+        if (opts.force) return false;
         const current = await this.index.get(remote.name, path);
         return current !== undefined && (await this.isFresh(remote, mutable, current));
       },
     };
     return this.viaFill(req, job, attempt);
+  }
+
+  /**
+   * The stored hint for an artifact about to be filled. When there is none and
+   * the format names the index that would publish it (`hintSource`), that
+   * index is filled first, re-fetched even when fresh (a version newer than
+   * the cached index), at most once per negativeTtl (at least 30 s) per index,
+   * so a storm of requests for a version that does not exist cannot turn into
+   * a storm of index fetches. An index that cannot be had leaves no hint.
+   */
+  private async hintFor(req: CacheRequest, format: Format): Promise<ArtifactHint | undefined> {
+    const { remote, path } = req;
+    if (format.digestFromPath?.(path)) return undefined;
+    const known = await this.hints.get(remote.name, path);
+    const source = format.hintSource?.(path);
+    if (known || !source || source === path) return known;
+    const throttle = coordKeys.hintRefresh(remote.name, source);
+    const recent = (await this.opts.coord.get(throttle)) !== undefined;
+    if (!recent) {
+      const ttlMs = Math.max(remote.cache.negativeTtl, 30) * 1000;
+      await this.opts.coord.set(throttle, '1', { ttlMs });
+    }
+    try {
+      const index = await this.fetch({ ...req, path: source }, 0, { force: !recent });
+      index.object.body?.destroy();
+    } catch (err) {
+      this.opts.logger.debug('hint source unavailable', {
+        remote: remote.name,
+        path: source,
+        error: (err as Error).message,
+      });
+      return undefined;
+    }
+    return this.hints.get(remote.name, path);
   }
 
   /** Drop the index row of an entry whose blob has vanished, so the next fetch fills it again. */

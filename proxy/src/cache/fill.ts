@@ -119,7 +119,7 @@ async function runFill(run: FillRun): Promise<Omit<FillOutcome, 'seq'>> {
   job.hint ??= format.digestFromPath?.(path) ? undefined : await deps.hints.get(remote.name, path);
   const expected = format.digestFromPath?.(path) ?? job.hint?.digest ?? (await fetchSidecarDigest(run));
   const url = format.upstreamUrl(remote, path);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...format.upstreamHeaders?.(remote, path) };
   if (job.conditional && job.previous?.etag) headers['if-none-match'] = job.previous.etag;
   if (job.conditional && job.previous?.lastModified) headers['if-modified-since'] = job.previous.lastModified;
 

@@ -10,6 +10,8 @@ export const coordKeys = {
   negative: (remote: string, path: string) => `cache:neg:${remote}:${path}`,
   /** The last fill's outcome (JSON `FillOutcome`), for followers on other replicas. */
   outcome: (remote: string, path: string) => `cache:outcome:${remote}:${path}`,
+  /** Present while an index was just re-fetched to find a missing artifact hint (throttles re-fetches). */
+  hintRefresh: (remote: string, path: string) => `cache:hintref:${remote}:${path}`,
   /** Upstream health (JSON), shared so any replica can answer the stats endpoint. */
   health: (remote: string) => `cache:health:${remote}`,
   /** The fill lock: one upstream fetch per key across replicas. */

@@ -98,7 +98,12 @@ function resolveRemote(
   let raw = rawPathAfter(ctx.url, `${prefix}${name}/`) ?? '';
   const format = formatFor(remote.package);
   if (format.preparePath) raw = format.preparePath(raw);
-  return { remote, path: normalizePath(raw) };
+  const path = normalizePath(raw);
+  // Content negotiation: each representation (PEP 691 JSON, abbreviated packuments) is its own cache path.
+  if (remote.type === 'remote' && format.requestPath) {
+    return { remote, path: format.requestPath(path, { accept: ctx.get('accept') || undefined }) };
+  }
+  return { remote, path };
 }
 
 /** Local remotes honour their patterns too (no patterns: everything allowed). */
