@@ -118,12 +118,12 @@ describe('ListWatch', () => {
   });
 
   it('keeps a healthy idle watch open: bookmarks feed the watchdog', async () => {
-    const { restarts, lw } = await startWatch({ watchdogMs: 400 });
+    const { restarts, lw } = await startWatch({ watchdogMs: 1000 });
     lw.start();
     await eventually(() => expect(cluster.server.liveWatchCount('remotes')).toBe(1));
     const watchesBefore = cluster.server.requests.filter((r) => r.watch).length;
-    await new Promise((r) => setTimeout(r, 1500));
-    // Bookmarks every 100 ms keep the 400 ms watchdog quiet: same stream, no restart.
+    await new Promise((r) => setTimeout(r, 2500));
+    // Bookmarks every 100 ms keep the 1 s watchdog quiet: same stream, no restart.
     expect(restarts).toEqual([]);
     expect(cluster.server.requests.filter((r) => r.watch).length).toBe(watchesBefore);
     expect(lw.lastResourceVersion()).toBe(cluster.server.store.currentResourceVersion());
