@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
+import { cacheEngineFor } from '../../../proxy/src/cache/index.ts';
 import { createLogger } from '../../../proxy/src/http/logger.ts';
 import { loadSettings } from '../../../proxy/src/settings.ts';
 import { type RunningProxy, startProxy } from '../../../proxy/src/start.ts';
@@ -16,6 +17,8 @@ export interface Orchard {
   /** Request log lines (`msg: request`). */
   requests(): { method: string; path: string; status: number; route: string }[];
   metrics(): Promise<string>;
+  /** Resolves once the cache fills in flight have committed (a streamed miss commits after the client got it). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,7 @@ export async function startOrchard(opts: {
           route: String(l.route),
         })),
     metrics: () => registry.metrics(),
+    settled: () => cacheEngineFor(proxy.deps).idle(),
     close: () => proxy.close(),
   };
 }

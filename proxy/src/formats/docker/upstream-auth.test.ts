@@ -164,6 +164,20 @@ describe('RegistryUpstream: tag revalidation with HEAD', () => {
     expect(up.seen.map((r) => r.method)).toEqual(['HEAD']);
   });
 
+  it('takes a 304 to the conditional HEAD (distribution answers so) as unchanged', async () => {
+    const up = new RecordingUpstream((req) =>
+      req.headers?.['if-none-match'] ? { status: 304 } : { status: 200 },
+    );
+    const { ru } = make(up);
+    const res = await ru.request({
+      remote: 'reg',
+      url: manifestUrl,
+      headers: { 'if-none-match': `"${digest}"` },
+    });
+    expect(res.status).toBe(304);
+    expect(up.seen.map((r) => r.method)).toEqual(['HEAD']);
+  });
+
   it('fetches with GET when the tag moved', async () => {
     const up = new RecordingUpstream(() => ({
       status: 200,

@@ -53,12 +53,14 @@ export class RegistryUpstream implements Upstream {
     if ((req.method ?? 'GET') === 'GET' && inm && isManifestUrl(req.url)) {
       const head = await this.authorized(remote, { ...req, method: 'HEAD' });
       const digest = head.headers['docker-content-digest'];
+      // distribution itself answers the conditional HEAD with 304; others ignore If-None-Match on HEAD.
       const unchanged =
-        head.status === 200 &&
-        inm.split(',').some((t) => {
-          const v = t.trim().replace(/^W\//, '');
-          return v === head.headers.etag || (digest !== undefined && v.replace(/"/g, '') === digest);
-        });
+        head.status === 304 ||
+        (head.status === 200 &&
+          inm.split(',').some((t) => {
+            const v = t.trim().replace(/^W\//, '');
+            return v === head.headers.etag || (digest !== undefined && v.replace(/"/g, '') === digest);
+          }));
       if (unchanged || head.status === 404)
         return { ...head, status: unchanged ? 304 : 404, body: empty(head.body) };
       head.body.resume();
