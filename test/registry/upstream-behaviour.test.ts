@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheEngineFor } from '../../proxy/src/cache/index.ts';
+import { blobKey } from '../../proxy/src/storage/index.ts';
+import { type FakeRegistry, startFakeRegistry } from './lib/fake-registry.ts';
+import { digestOf, OciClient } from './lib/oci-client.ts';
+import { dockerRemote, type Orchard, startOrchard } from './lib/orchard.ts';
+
+const secret =
+  'apiVersion: v1\nkind: Secret\nmetadata:\n  name: fake-creds\nstringData:\n  username: user\n  password: pass\n---\n';
+
+/**
+ * What a real registry cannot be made to do: redirect blobs to a CDN on
+ * another origin (credentials must not follow), and serve bytes that do not
+ * match their digest (never served as complete, never cached).
+ */
+describe('pull-through against a misbehaving registry', () => {
+  const good = randomBytes(3 * 1024 * 1024);
+  const goodDigest = digestOf(good);
+  const honest = Buffer.from('the bytes this digest names');
+  const honestDigest = digestOf(honest);
+  let fake: FakeRegistry;
+  let orchard: Orchard;
+  let oci: OciClient;
+
+  beforeAll(async () => {
+    fake = await startFakeRegistry({
+      blobs: { [goodDigest]: good, [honestDigest]: honest },
+      corrupt: { [honestDigest]: Buffer.from('other bytes, same length!!') },
+      redirect: [goodDigest],
+    });
+    orchard = await startOrchard({
+      config:
+        secret +
+        dockerRemote('fake', {
+          type: 'remote',
+          baseUrl: fake.url,
+          auth: { secretRef: { name: 'fake-creds' } },
+        }),
+    });
+    oci = new OciClient(orchard.url);
+  }, 60_000);
+
+  afterAll(async () => {
+    await orchard?.close();
+    await fake?.close();
+  });
+
+  it('follows a blob redirect to another origin without credentials or tokens, and serves the blob', async () => {
+    const r = await oci.req('GET', `/v2/fake/team/app/blobs/${goodDigest}`);
+    expect(r.status).toBe(200);
+    expect(digestOf(r.body)).toBe(goodDigest);
+    expect(r.headers.get('docker-content-digest')).toBe(goodDigest);
+    expect(fake.cdnSeen).toHaveLength(1);
+    expect(fake.cdnSeen[0]!.authorization).toBeUndefined();
+    // The registry's own origin gets the remote's basic credentials, then (after the challenge) the token.
+    expect(fake.seen.map((s) => `${s.method} ${s.path} ${s.auth ?? '-'}`)).toEqual([
+      `GET /v2/team/app/blobs/${goodDigest} Basic`,
+      'GET /token Basic',
+      `GET /v2/team/app/blobs/${goodDigest} Bearer`,
+    ]);
+  });
+
+  it('never serves as complete, nor caches, a blob whose bytes do not match its digest', async () => {
+    const path = `/v2/fake/team/app/blobs/${honestDigest}`;
+    const first = await oci.req('GET', path).then(
+      (r) => ({ status: r.status, ok: digestOf(r.body) === honestDigest }),
+      (err: Error) => ({ status: 0, ok: false, error: err.message }),
+    );
+    // Either the transfer was cut (fetch fails) or an error status came: never a clean 200 with wrong bytes.
+    expect(first.status === 200 && !first.ok).toBe(false);
+    await orchard.settled();
+    const engine = cacheEngineFor(orchard.proxy.deps);
+    expect(await engine.index.get('fake', `team/app/blobs/${honestDigest}`)).toBeUndefined();
+    expect(await orchard.proxy.deps.blobs.stat(blobKey(honestDigest.slice(7)))).toBeUndefined();
+    expect(await orchard.metrics()).toMatch(/orchard_integrity_failures_total\{[^}]*remote="fake"[^}]*\} 1/);
+  });
+});
