@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 
@@ -31,19 +31,12 @@ export async function pushBlobStream(
   return digest;
 }
 
-/** Deterministic pseudo-random bytes in 1 MiB chunks (incompressible, reproducible). */
+/** Deterministic pseudo-random bytes in 1 MiB chunks (AES-CTR keystream: incompressible, reproducible, fast). */
 export async function* pseudoRandom(size: number, seed = 1): AsyncGenerator<Buffer> {
+  const key = createHash('sha256').update(`seed:${seed}`).digest().subarray(0, 16);
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16));
   const block = 1024 * 1024;
-  for (let off = 0, i = 0; off < size; off += block, i++) {
-    const n = Math.min(block, size - off);
-    const out = Buffer.alloc(n);
-    let x = createHash('sha256').update(`${seed}:${i}`).digest();
-    for (let p = 0; p < n; p += x.length) {
-      x.copy(out, p, 0, Math.min(x.length, n - p));
-      x = createHash('sha256').update(x).digest();
-    }
-    yield out;
-  }
+  for (let off = 0; off < size; off += block) yield cipher.update(Buffer.alloc(Math.min(block, size - off)));
 }
 
 /** PUT an image manifest with one config and the given layer descriptors; returns its digest. */
