@@ -3,7 +3,8 @@
  * starts PostgreSQL, Redis and the S3 server on free loopback ports, runs vitest with
  * their ORCHARD_TEST_* variables, and stops everything afterwards, also on failure,
  * SIGINT and SIGTERM. Extra arguments go to `vitest run` (`npm test -- proxy/src/storage`).
- * Exits with vitest's exit code. See docs/testing.md.
+ * Exits with vitest's exit code, or 124 when the run exceeds ORCHARD_TEST_TIMEOUT
+ * seconds (default 1800). See docs/testing.md.
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
@@ -61,10 +62,29 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
+/** Whole-run limit in seconds (ORCHARD_TEST_TIMEOUT, 0 = none); a hung suite must not hang CI. */
+const RUN_LIMIT_S = Number(process.env.ORCHARD_TEST_TIMEOUT ?? 1800);
+/** Exit code when the run limit is hit, as timeout(1) uses. */
+const TIMED_OUT = 124;
+
 function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [cmd, argv] = dieWithParent(process.execPath, [VITEST, 'run', ...args], 'TERM');
-  const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: 'inherit' });
-  forwardSignal = (sig) => child.kill(sig);
+  // Own process group, so a stop reaches vitest's workers too and Ctrl-C arrives once (forwarded).
+  const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: 'inherit', detached: true });
+  const terminate = (sig: NodeJS.Signals) => {
+    killGroup(child.pid, sig);
+    setTimeout(() => killGroup(child.pid, 'SIGKILL'), 15_000).unref();
+  };
+  forwardSignal = terminate;
+  let timedOut = false;
+  const limit =
+    RUN_LIMIT_S > 0
+      ? setTimeout(() => {
+          timedOut = true;
+          log(`ORCHARD_TEST_TIMEOUT of ${RUN_LIMIT_S} s reached: stopping vitest`);
+          terminate('SIGTERM');
+        }, RUN_LIMIT_S * 1000)
+      : undefined;
   return new Promise((resolveExit) => {
     child.once('error', (err) => {
       log(`could not start vitest: ${err.message}`);
@@ -72,9 +92,20 @@ function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     });
     child.once('exit', (code, signal) => {
       forwardSignal = undefined;
-      resolveExit(signal ? 128 + constants.signals[signal] : (code ?? 1));
+      clearTimeout(limit);
+      if (timedOut) resolveExit(TIMED_OUT);
+      else resolveExit(signal ? 128 + constants.signals[signal] : (code ?? 1));
     });
   });
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // Already gone.
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -15,13 +15,21 @@ interface RunnerRun {
 }
 
 /** Runs `node hack/test.ts` on the fixture suite with no services inherited. */
-async function runRunner(mode: 'pass' | 'fail' | 'hang', scope: TestScope): Promise<RunnerRun> {
+async function runRunner(
+  mode: 'pass' | 'fail' | 'hang',
+  scope: TestScope,
+  extraEnv: Record<string, string> = {},
+): Promise<RunnerRun> {
   const out = join(await tmpDir('runner-', scope), 'seen.json');
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ORCHARD_TEST_')));
   const child = spawn(
     process.execPath,
     ['hack/test.ts', '--config', 'test/harness/fixtures/vitest.config.ts'],
-    { cwd: ROOT, env: { ...env, FIXTURE_MODE: mode, FIXTURE_OUT: out }, stdio: ['ignore', 'pipe', 'pipe'] },
+    {
+      cwd: ROOT,
+      env: { ...env, ...extraEnv, FIXTURE_MODE: mode, FIXTURE_OUT: out },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -78,6 +86,14 @@ describe.concurrent('hack/test.ts', () => {
     run.signal('SIGTERM');
     const code = await run.exit;
     expect(code, run.output()).not.toBe(0);
+    await expectCleanedUp(expect, run.seen()!);
+  });
+
+  it('stops a hung run at ORCHARD_TEST_TIMEOUT with exit code 124', async ({ expect, onTestFinished }) => {
+    const run = await runRunner('hang', { onTestFinished }, { ORCHARD_TEST_TIMEOUT: '8' });
+    const code = await run.exit;
+    expect(code, run.output()).toBe(124);
+    expect(run.output()).toMatch(/ORCHARD_TEST_TIMEOUT of 8 s reached/);
     await expectCleanedUp(expect, run.seen()!);
   });
 });
