@@ -145,7 +145,7 @@ export class CacheEngine {
         this.metrics.count(labels, 'quarantined');
         throw quarantineError(remote, path, entry.publishedAt!);
       }
-      if (!opts.force && (await this.isFresh(remote, mutable, entry)))
+      if (!opts.force && (await this.isFresh(remote, format, mutable, entry)))
         return this.stored(entry, 'hit', false, labels);
     } else if (
       remote.cache.negativeTtl > 0 &&
@@ -175,7 +175,7 @@ export class CacheEngine {
       alreadyFresh: async () => {
         if (opts.force) return false;
         const current = await this.index.get(remote.name, path);
-        return current !== undefined && (await this.isFresh(remote, mutable, current));
+        return current !== undefined && (await this.isFresh(remote, format, mutable, current));
       },
     };
     return this.viaFill(req, job, attempt);
@@ -282,10 +282,20 @@ export class CacheEngine {
     throw start.error;
   }
 
-  private async isFresh(remote: RemoteConfig, mutable: boolean, entry: CacheEntry): Promise<boolean> {
+  private async isFresh(
+    remote: RemoteConfig,
+    format: Format,
+    mutable: boolean,
+    entry: CacheEntry,
+  ): Promise<boolean> {
     if (!mutable) {
       const ttl = remote.cache.immutableTtl;
       return ttl === 0 || entry.fetchedAt.getTime() + ttl * 1000 > this.opts.clock.now();
+    }
+    if (format.pinnedByHint?.(entry.path)) {
+      // Listed with its digest by a parent index (apt Release, rpm repomd.xml): current exactly while it matches.
+      const pin = await this.hints.get(remote.name, entry.path);
+      if (pin?.digest?.algorithm === 'sha256') return pin.digest.hex === entry.digest;
     }
     if (remote.cache.mutableTtl <= 0) return false;
     return (await this.opts.coord.get(coordKeys.fresh(remote.name, entry.path))) !== undefined;

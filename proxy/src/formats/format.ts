@@ -109,6 +109,18 @@ export interface Format {
   conditionalRevalidation?(path: string): boolean;
 
   /**
+   * Whether a mutable path is listed, with its digest, by a parent index whose
+   * rewrite stores that digest as the path's hint: an apt Release listing its
+   * Packages files, an rpm repomd.xml listing its repodata files. When true
+   * and a sha256 hint is stored, a cached copy is fresh exactly while its
+   * digest equals the hint, whatever its TTL: a newer parent index makes it
+   * stale at once (and the re-fetch is verified against the hint), and an
+   * unchanged one keeps it, so clients never get an index that disagrees with
+   * the parent they were just served. Without such a hint the TTL applies.
+   */
+  pinnedByHint?(path: string): boolean;
+
+  /**
    * Wrap the engine's upstream client, once, when the engine is built: a
    * stateful protocol adapter for this format's remotes, e.g. docker's bearer
    * token flow with tokens cached per scope. It must pass the requests of
