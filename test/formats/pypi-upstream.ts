@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Distribution } from './python-packages.ts';
+
+/** A file of the upstream index: a distribution, when it was uploaded, and optionally bytes served instead of it. */
+export interface UpstreamFile {
+  project: string;
+  dist: Distribution;
+  uploadedAt: Date;
+  /** Served in place of `dist.bytes` (an integrity failure: the index still names the real sha256). */
+  corruptWith?: Buffer;
+}
+
+/**
+ * A PEP 503/691 index on loopback, as PyPI lays it out: pages under
+ * `/simple/`, negotiated by Accept (PEP 691 JSON with PEP 700 upload-time, or
+ * PEP 503 HTML), files under `/packages/{xx}/{file}` with Last-Modified and
+ * PEP 658 `.metadata` files beside wheels. It counts every request by path.
+ */
+export class PypiUpstream {
+  readonly files: UpstreamFile[] = [];
+  readonly requests = new Map<string, number>();
+  /** Pages served as given (malformed or oversized upstream answers), by URL path. */
+  readonly rawPages = new Map<string, { body: string; type: string }>();
+  private server?: Server;
+  url = '';
+
+  add(file: UpstreamFile): void {
+    this.files.push(file);
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((req, res) => this.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  /** How many requests a path got (exact match on the URL path). */
+  count(path: string): number {
+    return this.requests.get(path) ?? 0;
+  }
+
+  filePath(f: UpstreamFile): string {
+    return `/packages/${f.dist.sha256.slice(0, 2)}/${f.dist.filename}`;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
+    const json = (req.headers.accept ?? '').includes('application/vnd.pypi.simple.v1+json');
+    const raw = this.rawPages.get(path);
+    if (raw) {
+      res.writeHead(200, { 'content-type': raw.type });
+      res.end(raw.body);
+      return;
+    }
+    if (path === '/simple/') return this.page(res, json, this.rootPage(json));
+    const m = /^\/simple\/([^/]+)\/$/.exec(path);
+    if (m) {
+      const files = this.files.filter((f) => f.project === m[1]);
+      if (files.length === 0) return this.notFound(res);
+      return this.page(res, json, this.projectPage(m[1]!, files, json));
+    }
+    for (const f of this.files) {
+      const p = this.filePath(f);
+      if (path === p)
+        return this.send(res, f.corruptWith ?? f.dist.bytes, 'application/octet-stream', f.uploadedAt);
+      if (path === `${p}.metadata` && f.dist.metadata)
+        return this.send(res, f.dist.metadata, 'text/plain', f.uploadedAt);
+    }
+    this.notFound(res);
+  }
+
+  private rootPage(json: boolean): string {
+    const names = [...new Set(this.files.map((f) => f.project))];
+    if (json)
+      return JSON.stringify({ meta: { 'api-version': '1.1' }, projects: names.map((name) => ({ name })) });
+    return `<html><body>${names.map((n) => `<a href="/simple/${n}/">${n}</a>`).join('\n')}</body></html>`;
+  }
+
+  private projectPage(project: string, files: UpstreamFile[], json: boolean): string {
+    if (json) {
+      return JSON.stringify({
+        meta: { 'api-version': '1.1' },
+        name: project,
+        files: files.map((f) => ({
+          filename: f.dist.filename,
+          // Relative, as PyPI's own pages are: the proxy must resolve it against the page URL.
+          url: `../..${this.filePath(f)}`,
+          hashes: { sha256: f.dist.sha256 },
+          'upload-time': f.uploadedAt.toISOString(),
+          size: f.dist.bytes.length,
+          ...(f.dist.metadata ? { 'core-metadata': { sha256: sha256(f.dist.metadata) } } : {}),
+        })),
+      });
+    }
+    const links = files.map((f) => {
+      const meta = f.dist.metadata ? ` data-dist-info-metadata="sha256=${sha256(f.dist.metadata)}"` : '';
+      return `<a href="${this.url}${this.filePath(f)}#sha256=${f.dist.sha256}"${meta}>${f.dist.filename}</a><br/>`;
+    });
+    return `<!DOCTYPE html><html><body><h1>Links for ${project}</h1>\n${links.join('\n')}\n</body></html>`;
+  }
+
+  private page(res: ServerResponse, json: boolean, body: string): void {
+    res.writeHead(200, {
+      'content-type': json ? 'application/vnd.pypi.simple.v1+json' : 'text/html; charset=utf-8',
+      vary: 'Accept',
+    });
+    res.end(body);
+  }
+
+  private send(res: ServerResponse, body: Buffer, type: string, modified: Date): void {
+    res.writeHead(200, {
+      'content-type': type,
+      'content-length': body.length,
+      'last-modified': modified.toUTCString(),
+    });
+    res.end(body);
+  }
+
+  private notFound(res: ServerResponse): void {
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found');
+  }
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
