@@ -64,12 +64,16 @@ export class PypiUpstream {
       res.end(raw.body);
       return;
     }
-    if (path === '/simple/') return this.page(res, json, this.rootPage(json));
+    if (path === '/simple/') {
+      this.page(res, json, this.rootPage(json));
+      return;
+    }
     const m = /^\/simple\/([^/]+)\/$/.exec(path);
     if (m) {
       const files = this.files.filter((f) => f.project === m[1]);
-      if (files.length === 0) return this.notFound(res);
-      return this.page(res, json, this.projectPage(m[1]!, files, json));
+      if (files.length === 0) this.notFound(res);
+      else this.page(res, json, this.projectPage(m[1]!, files, json));
+      return;
     }
     for (const f of this.files) {
       const p = this.filePath(f);
