@@ -31,7 +31,9 @@ export class PypiUpstream {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => this.handle(req, res));
+    const server = createServer((req, res) => {
+      this.handle(req, res);
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
