@@ -79,10 +79,12 @@ export class PypiUpstream {
     }
     for (const f of this.files) {
       const p = this.filePath(f);
-      if (path === p)
-        return this.send(res, f.corruptWith ?? f.dist.bytes, 'application/octet-stream', f.uploadedAt);
-      if (path === `${p}.metadata` && f.dist.metadata)
-        return this.send(res, f.dist.metadata, 'text/plain', f.uploadedAt);
+      const body =
+        path === p ? (f.corruptWith ?? f.dist.bytes) : path === `${p}.metadata` ? f.dist.metadata : undefined;
+      if (body) {
+        this.send(res, body, path === p ? 'application/octet-stream' : 'text/plain', f.uploadedAt);
+        return;
+      }
     }
     this.notFound(res);
   }
