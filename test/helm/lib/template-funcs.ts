@@ -139,6 +139,7 @@ export function makeFuncs(opts: { include: (name: string, data: Value) => string
     toJson: (v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x)),
     indent: (n, s) => indent(needInt(n, 'indent'), str(s)),
     nindent: (n, s) => `\n${indent(needInt(n, 'nindent'), str(s))}`,
+    trim: (s) => str(s).trim(),
     trimSuffix: (suffix, s) => (str(s).endsWith(str(suffix)) ? str(s).slice(0, -str(suffix).length) : str(s)),
     trunc: (n, s) => str(s).slice(0, needInt(n, 'trunc')),
     replace: (from, to, s) => str(s).replaceAll(str(from), str(to)),
