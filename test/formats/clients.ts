@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 
 export interface RunResult {
   code: number | null;
@@ -63,4 +64,30 @@ export function pip(args: string[], opts: { timeoutMs?: number } = {}): Promise<
 /** Describe a client run for an assertion message. */
 export function describeRun(r: RunResult): string {
   return `exit ${r.code}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
+}
+
+/**
+ * GET a URL with its path sent exactly as written: fetch() would normalize
+ * `%2e%2e` into `..` and resolve it before the request leaves, so traversal
+ * attempts need a raw request to reach the proxy at all.
+ */
+export function rawGet(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  const u = new URL(url.replace(/^(https?:\/\/[^/]+).*$/, '$1'));
+  const path = url.slice(u.origin.length);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: u.hostname, port: u.port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

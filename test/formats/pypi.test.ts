@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../harness/index.ts';
-import { describeRun, pip } from './clients.ts';
+import { describeRun, pip, rawGet } from './clients.ts';
 import { type Orchard, remote, startOrchard } from './orchard.ts';
 import { PypiUpstream, type UpstreamFile } from './pypi-upstream.ts';
 import { buildDistribution } from './python-packages.ts';

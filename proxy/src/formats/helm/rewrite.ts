@@ -32,15 +32,16 @@ export async function rewriteRepoIndex(input: RewriteInput): Promise<RewriteOutp
         typeof u === 'string' ? chartPath(input.remote, indexUrl, u) : undefined,
       );
       const published = parseTime(entry.created);
+      // Hidden entries keep their hints: they are what refuses a direct download (404) while in quarantine.
+      for (const p of paths)
+        if (p !== undefined)
+          hints.push({ path: p, digest: chartDigest(entry.digest), publishedAt: published });
       const primary = paths.find((p) => p !== undefined);
       if (primary !== undefined && input.isQuarantined?.(primary, published)) continue;
       entry.urls = urls.map((u, i) => {
         const p = paths[i];
         return p === undefined ? u : relativeTo(indexDir, p);
       });
-      for (const p of paths)
-        if (p !== undefined)
-          hints.push({ path: p, digest: chartDigest(entry.digest), publishedAt: published });
       kept.push(entry);
     }
     if (kept.length > 0) index.entries[name] = kept;

@@ -77,13 +77,13 @@ export async function rewritePackument(input: RewriteInput): Promise<RewriteOutp
     if (!isObject(manifest)) throw malformed(`versions[${JSON.stringify(version)}] is not an object`);
     const published = parseTime(time[version]);
     const hint = pointTarball(input, name, manifest, published);
+    // Hidden versions keep their hint: it is what refuses their tarball (404) when asked for directly.
+    if (hint) hints.push(hint);
     if (hint && input.isQuarantined?.(hint.path, published)) {
       delete versions[version];
       delete time[version];
       hidden.push(version);
-      continue;
     }
-    if (hint) hints.push(hint);
   }
   doc.versions = versions;
   if (isObject(doc.time)) doc.time = time;

@@ -199,7 +199,10 @@ describe('pypi page rewriting', () => {
     const doc = JSON.parse(out.body.toString());
     expect(doc.files.map((f: { filename: string }) => f.filename)).toEqual(['demo_pkg-1.0-py3-none-any.whl']);
     expect(doc.versions).toEqual(['1.0']);
-    expect(out.hints!.map((h) => h.path)).not.toContain('packages/cc/demo_pkg-2.0.tar.gz');
+    // The hidden file keeps its hint (upload time), so the engine refuses a direct download.
+    expect(out.hints!.find((h) => h.path === 'packages/cc/demo_pkg-2.0.tar.gz')?.publishedAt).toBeInstanceOf(
+      Date,
+    );
   });
 
   it('computes relative URLs from the page path depth', async () => {

@@ -70,6 +70,12 @@ function publishFiles(input: RewriteInput, pagePath: string, files: SimpleFile[]
     if (path === undefined) continue;
     const publishedAt = parseTime(f.uploadTime);
     const version = distributionOf(f.filename)?.version;
+    // Hidden files keep their hints: they are what refuses a direct download (404) while in quarantine.
+    out.hints.push({ path, digest: bestDigest(f.hashes), publishedAt });
+    if (f.coreMetadata !== undefined) {
+      const digest = f.coreMetadata === true ? undefined : bestDigest(f.coreMetadata);
+      out.hints.push({ path: `${path}.metadata`, digest, publishedAt });
+    }
     if (input.isQuarantined?.(path, publishedAt)) {
       if (version) out.hidden.add(version);
       continue;
@@ -77,11 +83,6 @@ function publishFiles(input: RewriteInput, pagePath: string, files: SimpleFile[]
     if (version) kept.add(version);
     const { url: _url, ...rest } = f;
     out.files.push({ ...rest, href: relativeHref(pagePath, path) });
-    out.hints.push({ path, digest: bestDigest(f.hashes), publishedAt });
-    if (f.coreMetadata !== undefined) {
-      const digest = f.coreMetadata === true ? undefined : bestDigest(f.coreMetadata);
-      out.hints.push({ path: `${path}.metadata`, digest, publishedAt });
-    }
   }
   for (const v of kept) out.hidden.delete(v);
   return out;
