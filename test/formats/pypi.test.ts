@@ -229,7 +229,7 @@ describe('pypi bad input', () => {
   it.each([['simple/..%2f..%2fetc/'], ['simple/%2e%2e/'], ['simple/bad%23name/'], ['simple/-x-/']])(
     'refuses the project path %s with 400',
     async (path) => {
-      const res = await fetch(`${orchard.remoteUrl('pypi')}/${path}`);
+      const res = await rawGet(`${orchard.remoteUrl('pypi')}/${path}`);
       expect(res.status).toBe(400);
     },
   );
