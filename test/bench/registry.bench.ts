@@ -1,0 +1,186 @@
+// The registry's figures (issue 6), Orchard against Debian's docker-registry
+// (distribution 2.8) configured as a pull-through cache (`proxy.remoteurl`)
+// of the same upstream, measured in the same run:
+// 1. cold blob throughput, one 256 MiB layer (target ratio ≥ 1.0);
+// 2. warm blob throughput, same layer (≥ 1.0);
+// 3. upstream GETs of that layer for 8 concurrent cold pulls (target exactly 1).
+// Every server is its own process (Orchard runs `node proxy/src/main.ts` with
+// its embedded backends); each cold figure uses fresh caches of both.
+// Throughputs take the best of ORCHARD_BENCH_REGISTRY_RUNS (default 3).
+// ORCHARD_BENCH_REGISTRY_SIZE_MB (default 256) sets the layer size.
+import { spawn } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { freePort, tmpDir } from '../harness/index.ts';
+import { type CountingProxy, startCountingProxy } from '../registry/lib/counting-proxy.ts';
+import { type DockerRegistry, startDockerRegistry } from '../registry/lib/docker-registry.ts';
+import { pseudoRandom, pushBlobStream, pushManifest } from '../registry/lib/push.ts';
+import type { BenchContext, BenchModule, BenchResult } from './types.ts';
+
+const MiB = 1024 * 1024;
+const size = Number(process.env.ORCHARD_BENCH_REGISTRY_SIZE_MB ?? 256) * MiB;
+const runs = Number(process.env.ORCHARD_BENCH_REGISTRY_RUNS ?? 3);
+const root = new URL('../../', import.meta.url).pathname;
+const repo = 'bench/layer';
+
+interface Cache {
+  /** Base URL of the layer's blob endpoint on this cache. */
+  blobUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A fresh Orchard process whose docker remote `up` pulls through `upstream`. */
+async function startOrchard(upstream: string, digest: string): Promise<Cache> {
+  const dir = await tmpDir('bench-registry-');
+  const config = join(dir, 'config');
+  await mkdir(config, { recursive: true });
+  await writeFile(
+    join(config, 'remote.yaml'),
+    `apiVersion: orchard.dev/v1alpha1\nkind: Remote\nmetadata: { name: up }\nspec: { type: remote, package: docker, baseUrl: "${upstream}" }\n`,
+  );
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ORCHARD_CONFIG: config,
+    ORCHARD_DATA_DIR: join(dir, 'data'),
+    ORCHARD_SERVER_HOST: '127.0.0.1',
+    ORCHARD_SERVER_PORT: String(port),
+    ORCHARD_LOG_LEVEL: 'warn',
+  };
+  for (const k of Object.keys(env)) if (/^ORCHARD_(DATABASE|S3|REDIS)_/.test(k)) delete env[k];
+  const child = spawn(process.execPath, ['proxy/src/main.ts'], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error('orchard exited before it was ready');
+    const ok = await fetch(`${url}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (i > 600) throw new Error('orchard did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    blobUrl: `${url}/v2/up/${repo}/blobs/${digest}`,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** A fresh distribution pull-through cache of `upstream`. */
+async function startDistributionCache(upstream: string, digest: string): Promise<Cache> {
+  const reg: DockerRegistry = await startDockerRegistry({ proxyRemoteUrl: upstream });
+  return { blobUrl: `${reg.url}/v2/${repo}/blobs/${digest}`, stop: () => reg.stop() };
+}
+
+/** GET the blob, discard it; MiB/s. */
+async function download(url: string): Promise<number> {
+  const t0 = performance.now();
+  const res = await request(url);
+  let bytes = 0;
+  for await (const c of res.body) bytes += (c as Buffer).length;
+  if (res.statusCode !== 200 || bytes !== size) throw new Error(`${url}: ${res.statusCode}, ${bytes} bytes`);
+  return bytes / MiB / ((performance.now() - t0) / 1000);
+}
+
+interface Side {
+  name: string;
+  counting: CountingProxy;
+  start(upstream: string, digest: string): Promise<Cache>;
+}
+
+/** Best cold and warm throughput over `runs` fresh caches, straight from the upstream (no counting proxy in between). */
+async function throughput(
+  side: Side,
+  upstream: string,
+  digest: string,
+  log: BenchContext['log'],
+): Promise<{ cold: number; warm: number }> {
+  let cold = 0;
+  let warm = 0;
+  for (let i = 0; i < runs; i++) {
+    const cache = await side.start(upstream, digest);
+    try {
+      const c = await download(cache.blobUrl);
+      // Let the cache finish committing what it streamed before measuring hits.
+      await new Promise((r) => setTimeout(r, 500));
+      const w = Math.max(await download(cache.blobUrl), await download(cache.blobUrl));
+      log(`${side.name} run ${i + 1}: cold ${c.toFixed(0)} MiB/s, warm ${w.toFixed(0)} MiB/s`);
+      cold = Math.max(cold, c);
+      warm = Math.max(warm, w);
+    } finally {
+      await cache.stop();
+    }
+  }
+  return { cold, warm };
+}
+
+/** Upstream GETs of the layer while 8 clients pull it cold at once, counted by a proxy in front of the upstream. */
+async function concurrentColdGets(side: Side, digest: string): Promise<number> {
+  const cache = await side.start(side.counting.url, digest);
+  try {
+    const before = side.counting.count('GET', new RegExp(`/blobs/${digest}$`));
+    await Promise.all(Array.from({ length: 8 }, () => download(cache.blobUrl)));
+    return side.counting.count('GET', new RegExp(`/blobs/${digest}$`)) - before;
+  } finally {
+    await cache.stop();
+  }
+}
+
+const bench: BenchModule = async ({ log }) => {
+  const upstream = await startDockerRegistry();
+  const sides: Side[] = [
+    { name: 'orchard', counting: await startCountingProxy(upstream.url), start: startOrchard },
+    { name: 'distribution', counting: await startCountingProxy(upstream.url), start: startDistributionCache },
+  ];
+  try {
+    log(`pushing a ${size / MiB} MiB layer to the upstream`);
+    const digest = await pushBlobStream(upstream.url, repo, size, () => pseudoRandom(size, 42));
+    await pushManifest(upstream.url, repo, 'v1', [{ digest, size }]);
+    const orchard = await throughput(sides[0]!, upstream.url, digest, log);
+    const distribution = await throughput(sides[1]!, upstream.url, digest, log);
+    const [orchardGets, distributionGets] = [
+      await concurrentColdGets(sides[0]!, digest),
+      await concurrentColdGets(sides[1]!, digest),
+    ];
+    const mb = `${size / MiB} MiB`;
+    const results: BenchResult[] = [
+      {
+        name: `cold blob throughput (${mb})`,
+        unit: 'MiB/s',
+        value: orchard.cold,
+        baseline: { name: 'distribution pull-through', value: distribution.cold },
+        target: 1.0,
+      },
+      {
+        name: `warm blob throughput (${mb})`,
+        unit: 'MiB/s',
+        value: orchard.warm,
+        baseline: { name: 'distribution pull-through', value: distribution.warm },
+        target: 1.0,
+      },
+      {
+        name: 'upstream GETs for 8 concurrent cold pulls',
+        unit: 'GETs',
+        value: orchardGets,
+        baseline: { name: 'distribution pull-through', value: distributionGets },
+        target: 1,
+        targetKind: 'exact',
+      },
+    ];
+    return results;
+  } finally {
+    for (const s of sides) await s.counting.close();
+    await upstream.stop();
+  }
+};
+
+export default bench;
