@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { configOf } from '../../registry/test-config.ts';
 import {
-  acceptsMediaType,
   canonicalRegistryHost,
   canonicalRepository,
   dockerCachePath,
@@ -111,19 +110,4 @@ describe('names, tags, digests (distribution spec grammar)', () => {
     expect(parseDigest('sha256:abc')).toBeUndefined();
     expect(parseDigest(`md5:${hex}`)).toBeUndefined();
   });
-});
-
-describe('Accept negotiation', () => {
-  it.each([
-    [undefined, 'application/vnd.oci.image.index.v1+json', true],
-    ['*/*', 'application/vnd.oci.image.index.v1+json', true],
-    ['application/*', 'application/vnd.oci.image.index.v1+json', true],
-    ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json', false],
-    ['application/vnd.oci.image.index.v1+json;q=0', 'application/vnd.oci.image.index.v1+json', false],
-    [
-      'text/plain, application/vnd.oci.image.index.v1+json; q=0.5',
-      'application/vnd.oci.image.index.v1+json',
-      true,
-    ],
-  ])('Accept %s admits %s: %s', (accept, type, ok) => expect(acceptsMediaType(accept, type)).toBe(ok));
 });

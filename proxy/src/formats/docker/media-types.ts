@@ -33,20 +33,3 @@ export function baseMediaType(value: string | undefined): string | undefined {
   const v = value?.split(';')[0]?.trim().toLowerCase();
   return v ? v : undefined;
 }
-
-/**
- * Whether an Accept header admits `mediaType`. No header, `*\/*`, or the
- * type's own `application/*` admit everything; otherwise the type must be
- * listed (q-values other than 0 are treated alike).
- */
-export function acceptsMediaType(accept: string | undefined, mediaType: string): boolean {
-  if (!accept || accept.trim() === '') return true;
-  const wanted = mediaType.toLowerCase();
-  const major = wanted.split('/')[0];
-  for (const part of accept.split(',')) {
-    const [type, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    if (params.some((p) => /^q=0(\.0*)?$/.test(p))) continue;
-    if (type === '*/*' || type === wanted || type === `${major}/*`) return true;
-  }
-  return false;
-}
