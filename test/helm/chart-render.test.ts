@@ -27,7 +27,11 @@ const backends = {
 const full = {
   proxy: { replicas: 2, autoscaling: { enabled: true }, ...backends },
   containerd: { nodePort: { enabled: true }, hostsSync: { enabled: true } },
-  metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } },
+  metrics: {
+    serviceMonitor: { enabled: true },
+    prometheusRule: { enabled: true },
+    dashboard: { enabled: true },
+  },
   operator: { secretNamespaces: ['team-a'] },
 };
 
@@ -65,25 +69,35 @@ describe.each([
     expect(r.get('Role', 'orchard-operator').rules).toEqual(configObject('rbac/role.yaml', 'Role').rules);
     for (const kind of ['ClusterRoleBinding', 'RoleBinding']) {
       const b = r.get(kind, 'orchard-operator');
-      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: 'orchard-operator', namespace: 'orchard-system' }]);
+      expect(b.subjects).toEqual([
+        { kind: 'ServiceAccount', name: 'orchard-operator', namespace: 'orchard-system' },
+      ]);
       expect(b.roleRef.kind).toBe(kind.replace('Binding', ''));
     }
   });
 
   it('selects pods that exist with every Service, PDB, HPA and ServiceMonitor, on ports they expose', () => {
     const workloads = r.objects.filter((o) => ['Deployment', 'DaemonSet'].includes(o.kind));
-    const podsOf = (sel: Record<string, string>) => workloads.filter((w) => matches(sel, w.spec.template.metadata.labels));
-    for (const w of workloads) expect(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
+    const podsOf = (sel: Record<string, string>) =>
+      workloads.filter((w) => matches(sel, w.spec.template.metadata.labels));
+    for (const w of workloads)
+      expect(matches(w.spec.selector.matchLabels, w.spec.template.metadata.labels)).toBe(true);
     for (const s of r.find('Service')) {
       const [w] = podsOf(s.spec.selector);
       expect(w, `Service ${s.metadata.name}`).toBeDefined();
-      const names = podSpec(w).containers.flatMap((c: { ports?: { name: string }[] }) => c.ports?.map((p) => p.name));
+      const names = podSpec(w).containers.flatMap((c: { ports?: { name: string }[] }) =>
+        c.ports?.map((p) => p.name),
+      );
       for (const p of s.spec.ports) expect(names).toContain(p.targetPort);
     }
-    for (const p of r.find('PodDisruptionBudget')) expect(podsOf(p.spec.selector.matchLabels)).toHaveLength(1);
-    for (const h of r.find('HorizontalPodAutoscaler')) expect(r.get('Deployment', h.spec.scaleTargetRef.name)).toBeDefined();
+    for (const p of r.find('PodDisruptionBudget'))
+      expect(podsOf(p.spec.selector.matchLabels)).toHaveLength(1);
+    for (const h of r.find('HorizontalPodAutoscaler'))
+      expect(r.get('Deployment', h.spec.scaleTargetRef.name)).toBeDefined();
     for (const m of r.find('ServiceMonitor')) {
-      const services = r.find('Service').filter((s) => matches(m.spec.selector.matchLabels, s.metadata.labels));
+      const services = r
+        .find('Service')
+        .filter((s) => matches(m.spec.selector.matchLabels, s.metadata.labels));
       // Exactly one Service each: the containerd NodePort Service must not make Prometheus scrape pods twice.
       expect(services.map((s) => s.metadata.name)).toHaveLength(1);
       expect(services[0].spec.ports.map((p: { name: string }) => p.name)).toContain(m.spec.endpoints[0].port);
@@ -148,7 +162,9 @@ describe('consistency with config/', () => {
       ['proxy/service.yaml', 'orchard-proxy-node'],
     ]) {
       const withType = (spec: object) => ({ type: 'ClusterIP', ...spec });
-      expect(withType(r.get('Service', name).spec), name).toEqual(withType(configObject(file, 'Service', name).spec));
+      expect(withType(r.get('Service', name).spec), name).toEqual(
+        withType(configObject(file, 'Service', name).spec),
+      );
     }
     expect(r.get('HorizontalPodAutoscaler', 'orchard-proxy').spec).toEqual(
       configObject('proxy/hpa.yaml', 'HorizontalPodAutoscaler').spec,
@@ -167,12 +183,15 @@ describe('consistency with config/', () => {
 
   it('writes the Lease name into both the operator env and the Role', () => {
     const r2 = renderChart({ operator: { leaseName: 'orchard-leader' } });
-    expect(envMap(container(r2.get('Deployment', 'orchard-operator'))).get('ORCHARD_OPERATOR_LEASE_NAME')?.value).toBe(
-      'orchard-leader',
-    );
-    const leaseRule = r2.get('Role', 'orchard-operator').rules.find((x: { resourceNames?: string[]; resources: string[] }) =>
-      x.resources.includes('leases') && x.resourceNames,
-    );
+    expect(
+      envMap(container(r2.get('Deployment', 'orchard-operator'))).get('ORCHARD_OPERATOR_LEASE_NAME')?.value,
+    ).toBe('orchard-leader');
+    const leaseRule = r2
+      .get('Role', 'orchard-operator')
+      .rules.find(
+        (x: { resourceNames?: string[]; resources: string[] }) =>
+          x.resources.includes('leases') && x.resourceNames,
+      );
     expect(leaseRule.resourceNames).toEqual(['orchard-leader']);
   });
 });

@@ -28,7 +28,9 @@ describe('Chart.yaml', () => {
   });
 
   it('requires a Kubernetes version with CEL validation rules, which the CRDs use', () => {
-    const crds = readdirSync(join(repoRoot, 'crds')).map((f) => readFileSync(join(repoRoot, 'crds', f), 'utf8'));
+    const crds = readdirSync(join(repoRoot, 'crds')).map((f) =>
+      readFileSync(join(repoRoot, 'crds', f), 'utf8'),
+    );
     expect(crds.some((c) => c.includes('x-kubernetes-validations'))).toBe(true);
     expect(chart.kubeVersion).toBe('>=1.25.0-0');
   });
@@ -42,7 +44,9 @@ describe('crds/', () => {
     for (const f of top) {
       const want = readFileSync(join(repoRoot, 'crds', f), 'utf8');
       const got = readFileSync(join(chartDir, 'crds', f), 'utf8');
-      expect(got, `helm/orchard/crds/${f} differs from crds/${f}: cp crds/*.yaml helm/orchard/crds/`).toBe(want);
+      expect(got, `helm/orchard/crds/${f} differs from crds/${f}: cp crds/*.yaml helm/orchard/crds/`).toBe(
+        want,
+      );
     }
   });
 });
@@ -65,7 +69,9 @@ describe('values.yaml', () => {
 
   it('never holds a credential, only names of Secrets that do', () => {
     const keys = settablePaths(values, new Set()).map((p) => p.split('.').pop()!);
-    expect(keys.filter((k) => /(password|token|secretAccessKey|accessKeyId|credentials?)$/i.test(k))).toEqual([]);
+    expect(keys.filter((k) => /(password|token|secretAccessKey|accessKeyId|credentials?)$/i.test(k))).toEqual(
+      [],
+    );
   });
 
   it('is listed value by value in docs/helm.md', () => {

@@ -26,7 +26,12 @@ describe('proxy replicas and ORCHARD_CLUSTERED', () => {
   it.each([
     ['one replica, no autoscaling', { replicas: 1 }, 'false', 1],
     ['two replicas', { replicas: 2, ...backends }, 'true', 2],
-    ['one replica with autoscaling', { replicas: 1, autoscaling: { enabled: true }, ...backends }, 'true', undefined],
+    [
+      'one replica with autoscaling',
+      { replicas: 1, autoscaling: { enabled: true }, ...backends },
+      'true',
+      undefined,
+    ],
   ])('%s -> ORCHARD_CLUSTERED=%s', (_n, proxy, clustered, replicas) => {
     const r = renderChart({ proxy });
     const d = r.get('Deployment', 'orchard-proxy');
@@ -40,15 +45,28 @@ describe('proxy replicas and ORCHARD_CLUSTERED', () => {
     ['no S3', { replicas: 2, ...backends, s3: { bucket: '' } }, /needs S3/],
     ['no Redis', { replicas: 2, ...backends, redis: { existingSecret: '' } }, /needs Redis/],
     ['autoscaling and nothing', { autoscaling: { enabled: true } }, /needs PostgreSQL/],
-    ['a Redis URL with a password', { redis: { url: 'redis://:pw@redis:6379' } }, /must not hold credentials/],
-    ['persistence with two replicas', { replicas: 2, ...backends, persistence: { enabled: true } }, /ReadWriteOnce/],
+    [
+      'a Redis URL with a password',
+      { redis: { url: 'redis://:pw@redis:6379' } },
+      /must not hold credentials/,
+    ],
+    [
+      'persistence with two replicas',
+      { replicas: 2, ...backends, persistence: { enabled: true } },
+      /ReadWriteOnce/,
+    ],
     ['an S3 endpoint without bucket', { s3: { endpoint: 'http://s3:9000' } }, /proxy.s3.bucket is required/],
   ])('refuses %s', (_n, proxy, err) => {
     expect(() => renderChart({ proxy })).toThrow(err);
   });
 
   it('leaves the backend check to the Secret named in envFromSecret', () => {
-    const c = container(renderChart({ proxy: { replicas: 3, envFromSecret: 'orchard-proxy-env' } }).get('Deployment', 'orchard-proxy'));
+    const c = container(
+      renderChart({ proxy: { replicas: 3, envFromSecret: 'orchard-proxy-env' } }).get(
+        'Deployment',
+        'orchard-proxy',
+      ),
+    );
     expect(c.envFrom).toEqual([{ secretRef: { name: 'orchard-proxy-env' } }]);
     expect(envMap(c).get('ORCHARD_CLUSTERED')?.value).toBe('true');
   });
@@ -59,8 +77,22 @@ describe('backend settings', () => {
     const env = proxyEnv({
       proxy: {
         replicas: 2,
-        database: { host: 'pg', port: 6543, user: 'u', dbname: 'd', ssl: true, existingSecret: 'db', passwordKey: 'pw' },
-        s3: { endpoint: 'http://s3', region: 'eu-west-1', bucket: 'b', forcePathStyle: false, existingSecret: 's3' },
+        database: {
+          host: 'pg',
+          port: 6543,
+          user: 'u',
+          dbname: 'd',
+          ssl: true,
+          existingSecret: 'db',
+          passwordKey: 'pw',
+        },
+        s3: {
+          endpoint: 'http://s3',
+          region: 'eu-west-1',
+          bucket: 'b',
+          forcePathStyle: false,
+          existingSecret: 's3',
+        },
         redis: { existingSecret: 'rd', urlKey: 'u' },
       },
     });
@@ -81,7 +113,9 @@ describe('backend settings', () => {
     const ref = (k: string) => env.get(k)?.valueFrom;
     expect(ref('ORCHARD_DATABASE_PASSWORD')).toEqual({ secretKeyRef: { name: 'db', key: 'pw' } });
     expect(ref('ORCHARD_S3_ACCESS_KEY_ID')).toEqual({ secretKeyRef: { name: 's3', key: 'accessKeyId' } });
-    expect(ref('ORCHARD_S3_SECRET_ACCESS_KEY')).toEqual({ secretKeyRef: { name: 's3', key: 'secretAccessKey' } });
+    expect(ref('ORCHARD_S3_SECRET_ACCESS_KEY')).toEqual({
+      secretKeyRef: { name: 's3', key: 'secretAccessKey' },
+    });
     expect(ref('ORCHARD_REDIS_URL')).toEqual({ secretKeyRef: { name: 'rd', key: 'u' } });
     for (const [name, e] of env) if (/PASSWORD|SECRET/.test(name)) expect(e.value, name).toBeUndefined();
   });
@@ -113,9 +147,11 @@ describe('persistence and image', () => {
     expect(pvc.spec.storageClassName).toBe('fast');
     const d = r.get('Deployment', 'orchard-proxy');
     expect(d.spec.strategy).toEqual({ type: 'Recreate' });
-    expect(podSpec(d).volumes.find((v: { name: string }) => v.name === 'data').persistentVolumeClaim).toEqual({
-      claimName: 'orchard-proxy-data',
-    });
+    expect(podSpec(d).volumes.find((v: { name: string }) => v.name === 'data').persistentVolumeClaim).toEqual(
+      {
+        claimName: 'orchard-proxy-data',
+      },
+    );
     const existing = renderChart({ proxy: { persistence: { enabled: true, existingClaim: 'mine' } } });
     expect(existing.find('PersistentVolumeClaim')).toEqual([]);
   });
@@ -135,29 +171,46 @@ describe('containerd mirror', () => {
   it.each([
     ['the node port', { nodePort: { enabled: true, port: 30555 } }, {}, 'http://127.0.0.1:30555'],
     ['the host port', {}, { hostPort: 5000 }, 'http://127.0.0.1:5000'],
-    ['an explicit URL over the node port', { mirrorUrl: 'https://m.example', nodePort: { enabled: true } }, {}, 'https://m.example'],
+    [
+      'an explicit URL over the node port',
+      { mirrorUrl: 'https://m.example', nodePort: { enabled: true } },
+      {},
+      'https://m.example',
+    ],
     ['the Service without either', {}, {}, 'http://orchard-proxy.orchard-system.svc:8080'],
   ])('the operator writes %s into hosts.toml', (_n, containerd, proxy, url) => {
     expect(operatorEnv({ containerd, proxy }).get('ORCHARD_OPERATOR_MIRROR_URL')?.value).toBe(url);
   });
 
   it('refuses the DaemonSet when the nodes could not reach the mirror (cluster DNS only)', () => {
-    expect(() => renderChart({ containerd: { hostsSync: { enabled: true } } })).toThrow(/cannot resolve cluster DNS/);
+    expect(() => renderChart({ containerd: { hostsSync: { enabled: true } } })).toThrow(
+      /cannot resolve cluster DNS/,
+    );
   });
 
   it('runs the DaemonSet with the hosts ConfigMap, the certs.d hostPath and nothing more', () => {
     const script = readFileSync(join(chartDir, 'files/containerd-hosts-sync.sh'), 'utf8');
     const r = renderChart({
-      containerd: { nodePort: { enabled: true }, hostsSync: { enabled: true, certsDir: '/etc/containerd/certs.d' } },
+      containerd: {
+        nodePort: { enabled: true },
+        hostsSync: { enabled: true, certsDir: '/etc/containerd/certs.d' },
+      },
     });
     const ds = r.get('DaemonSet', 'orchard-containerd-hosts-sync');
     const spec = podSpec(ds);
     const c = container(ds);
-    expect(r.get('ConfigMap', 'orchard-containerd-hosts-sync').data['sync.sh']).toBe(script.replace(/\n$/, ''));
-    expect(ds.spec.template.metadata.annotations['checksum/script']).toBe(createHash('sha256').update(script).digest('hex'));
+    expect(r.get('ConfigMap', 'orchard-containerd-hosts-sync').data['sync.sh']).toBe(
+      script.replace(/\n$/, ''),
+    );
+    expect(ds.spec.template.metadata.annotations['checksum/script']).toBe(
+      createHash('sha256').update(script).digest('hex'),
+    );
     const volumes = Object.fromEntries(spec.volumes.map((v: { name: string }) => [v.name, v]));
     expect(volumes.hosts.configMap).toEqual({ name: 'orchard-containerd-hosts', optional: true });
-    expect(volumes['certs-d'].hostPath).toEqual({ path: '/etc/containerd/certs.d', type: 'DirectoryOrCreate' });
+    expect(volumes['certs-d'].hostPath).toEqual({
+      path: '/etc/containerd/certs.d',
+      type: 'DirectoryOrCreate',
+    });
     expect(spec.volumes.filter((v: { hostPath?: unknown }) => v.hostPath)).toHaveLength(1);
     const env = envMap(c);
     const mountOf = (v: string) => c.volumeMounts.find((m: { name: string }) => m.name === v);
@@ -180,7 +233,11 @@ describe('containerd mirror', () => {
 describe('monitoring objects', () => {
   it('are off by default', () => {
     const r = renderChart({});
-    expect([...r.find('ServiceMonitor'), ...r.find('PrometheusRule'), ...r.find('ConfigMap', 'orchard-dashboard')]).toEqual([]);
+    expect([
+      ...r.find('ServiceMonitor'),
+      ...r.find('PrometheusRule'),
+      ...r.find('ConfigMap', 'orchard-dashboard'),
+    ]).toEqual([]);
   });
 
   it('carry the rules file, extra groups, the dashboard JSON and the sidecar label', () => {

@@ -20,17 +20,33 @@ describe('Go template subset', () => {
     ['no trim without markers', 'a {{ "b" }} c', 'a b c'],
     ['comments render nothing', 'a{{/* x }} y */}}b{{- /* z */ -}} c', 'abc'],
     ['if / else if / else', '{{ if .a }}A{{ else if .b }}B{{ else }}C{{ end }}', 'B'],
-    ['with rebinds dot and has else', '{{ with .m }}{{ .k }}{{ end }}{{ with .e }}x{{ else }}none{{ end }}', 'vnone'],
-    ['range over a list with index and element', '{{ range $i, $e := .l }}{{ $i }}={{ $e }};{{ end }}', '0=x;1=y;'],
+    [
+      'with rebinds dot and has else',
+      '{{ with .m }}{{ .k }}{{ end }}{{ with .e }}x{{ else }}none{{ end }}',
+      'vnone',
+    ],
+    [
+      'range over a list with index and element',
+      '{{ range $i, $e := .l }}{{ $i }}={{ $e }};{{ end }}',
+      '0=x;1=y;',
+    ],
     ['range over a map in key order', '{{ range $k, $v := .m }}{{ $k }}:{{ $v }} {{ end }}', 'k:v '],
     ['range else on empty', '{{ range .e }}x{{ else }}empty{{ end }}', 'empty'],
     ['variables and $', '{{ $x := .a }}{{ with .m }}{{ $x }}{{ $.b }}{{ end }}', 'falsetrue'],
     ['pipelines pass the value last', '{{ "a b" | replace " " "-" | quote }}', '"a-b"'],
     ['parenthesized sub-pipelines', '{{ printf "%s-%d" (default "x" .nil) (int 3) }}', 'x-3'],
     ['and/or return an operand', '{{ and 1 "s" }} {{ or .a 0 "z" }}', 's z'],
-    ['float64 values print as Go %v', '{{ .f1 }} {{ .f2 }} {{ .f3 }} {{ .f4 }}', '25000 1e+06 0.5 1.234567e+06'],
+    [
+      'float64 values print as Go %v',
+      '{{ .f1 }} {{ .f2 }} {{ .f3 }} {{ .f4 }}',
+      '25000 1e+06 0.5 1.234567e+06',
+    ],
     ['int keeps integers exact', '{{ int .f2 }}', '1000000'],
-    ['default treats zero values as empty', '{{ default "d" "" }} {{ default "d" 0 }} {{ default "d" "v" }}', 'd d v'],
+    [
+      'default treats zero values as empty',
+      '{{ default "d" "" }} {{ default "d" 0 }} {{ default "d" "v" }}',
+      'd d v',
+    ],
     ['nindent and indent', 'k:{{ "a\\nb" | nindent 2 }}|{{ "x\\ny" | indent 1 }}', 'k:\n  a\n  b| x\n y'],
     ['toYaml sorts keys and does not indent sequences', '{{ toYaml .y }}', 'a:\n- 1\n- 2\nb: c'],
     ['eq with several candidates', '{{ eq "b" "a" "b" }} {{ ne 1 2 }}', 'true true'],
@@ -53,9 +69,9 @@ describe('Go template subset', () => {
   });
 
   it('include renders a define with the given dot', () => {
-    expect(run('x:{{ include "n" .m | nindent 2 }}', { m: { k: 'v' } }, '{{- define "n" -}}k: {{ .k }}{{- end }}')).toBe(
-      'x:\n  k: v',
-    );
+    expect(
+      run('x:{{ include "n" .m | nindent 2 }}', { m: { k: 'v' } }, '{{- define "n" -}}k: {{ .k }}{{- end }}'),
+    ).toBe('x:\n  k: v');
   });
 
   it.each([

@@ -54,7 +54,8 @@ export function restrictedViolations(spec: PodSpec): string[] {
     if (sc.privileged) out.push(`${c.name}: privileged`);
     if (sc.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation not false`);
     if (JSON.stringify(sc.capabilities?.drop) !== '["ALL"]') out.push(`${c.name}: capabilities not dropped`);
-    if ((sc.capabilities?.add ?? []).some((a: string) => a !== 'NET_BIND_SERVICE')) out.push(`${c.name}: adds caps`);
+    if ((sc.capabilities?.add ?? []).some((a: string) => a !== 'NET_BIND_SERVICE'))
+      out.push(`${c.name}: adds caps`);
     if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) out.push(`${c.name}: runAsNonRoot not true`);
     if ((sc.runAsUser ?? pod.runAsUser) === 0) out.push(`${c.name}: runAsUser 0`);
     const seccomp = sc.seccompProfile?.type ?? pod.seccompProfile?.type;

@@ -8,8 +8,9 @@
  * Strict: reading a key that a map lacks throws, so a template that refers to
  * a value missing from values.yaml fails instead of rendering empty.
  */
-import { type Arg, type Node, type ParsedTemplate, type Pipeline, parseTemplate } from './template-parse.ts';
+
 import { type Funcs, formatValue, isTruthy, makeFuncs } from './template-funcs.ts';
+import { type Arg, type Node, type ParsedTemplate, type Pipeline, parseTemplate } from './template-parse.ts';
 
 export type Value = unknown;
 
@@ -91,8 +92,12 @@ export class TemplateSet {
     let entries: [Value, Value][];
     if (v === null || v === undefined) entries = [];
     else if (Array.isArray(v)) entries = v.map((e, i) => [BigInt(i), e]);
-    else if (typeof v === 'object') entries = Object.keys(v).sort().map((k) => [k, (v as Record<string, Value>)[k]]);
-    else if (typeof v === 'bigint') entries = Array.from({ length: Number(v) }, (_, i) => [BigInt(i), BigInt(i)]);
+    else if (typeof v === 'object')
+      entries = Object.keys(v)
+        .sort()
+        .map((k) => [k, (v as Record<string, Value>)[k]]);
+    else if (typeof v === 'bigint')
+      entries = Array.from({ length: Number(v) }, (_, i) => [BigInt(i), BigInt(i)]);
     else throw new TemplateError(`line ${n.line}: range can't iterate over ${formatValue(v)}`);
     if (entries.length === 0) return n.otherwise ? this.exec(n.otherwise, dot, scope) : '';
     let out = '';
@@ -150,7 +155,10 @@ export class TemplateSet {
 
   /** `and`/`or` evaluate their arguments lazily and return one of them, as Go 1.18+ does. */
   private logical(name: string, rest: Arg[], dot: Value, scope: Scope, line: number, piped: Value[]): Value {
-    const thunks: (() => Value)[] = [...rest.map((a) => () => this.arg(a, dot, scope, line)), ...piped.map((p) => () => p)];
+    const thunks: (() => Value)[] = [
+      ...rest.map((a) => () => this.arg(a, dot, scope, line)),
+      ...piped.map((p) => () => p),
+    ];
     if (thunks.length < 2) throw new TemplateError(`line ${line}: ${name} needs at least 2 arguments`);
     let v: Value;
     for (const t of thunks) {

@@ -64,7 +64,8 @@ function compare(a: Value, b: Value): number {
   const kb = kind(b);
   if (ka !== kb) throw new Error(`incompatible types for comparison: ${ka} and ${kb}`);
   if (ka === 'nil') return 0;
-  if (!['int', 'float', 'string', 'boolean'].includes(ka)) throw new Error(`invalid type for comparison: ${ka}`);
+  if (!['int', 'float', 'string', 'boolean'].includes(ka))
+    throw new Error(`invalid type for comparison: ${ka}`);
   return a === b ? 0 : (a as number) < (b as number) ? -1 : 1;
 }
 
@@ -124,8 +125,12 @@ export function makeFuncs(opts: { include: (name: string, data: Value) => string
     printf: (f, ...a) => sprintf(String(f), a),
     int: toInt,
     int64: toInt,
-    toString: (a) => str(a),
-    quote: (...a) => a.filter((x) => x !== null && x !== undefined).map((x) => JSON.stringify(str(x))).join(' '),
+    toString: (a: Value) => str(a),
+    quote: (...a) =>
+      a
+        .filter((x) => x !== null && x !== undefined)
+        .map((x) => JSON.stringify(str(x)))
+        .join(' '),
     default: (d, ...given) => (given.length > 0 && isTruthy(given[0]) ? given[0] : d),
     empty: (a) => !isTruthy(a),
     required: (msg, v) => {

@@ -192,7 +192,18 @@ function toArg(t: Tok, where: string): Arg {
   }
 }
 
-const KEYWORDS = new Set(['if', 'else', 'end', 'range', 'with', 'define', 'template', 'block', 'break', 'continue']);
+const KEYWORDS = new Set([
+  'if',
+  'else',
+  'end',
+  'range',
+  'with',
+  'define',
+  'template',
+  'block',
+  'break',
+  'continue',
+]);
 
 /** Parse a whole template file; `define` blocks are collected apart from the body. */
 export function parseTemplate(src: string, name: string): ParsedTemplate {
@@ -218,7 +229,8 @@ export function parseTemplate(src: string, name: string): ParsedTemplate {
       else if (kw === 'range') nodes.push(parseRange(rest, r.line, where));
       else if (kw === 'define') {
         const body = parseList(true);
-        if (!body.stop || splitKeyword(body.stop.text)[0] !== 'end') throw new Error(`${where}: define needs end`);
+        if (!body.stop || splitKeyword(body.stop.text)[0] !== 'end')
+          throw new Error(`${where}: define needs end`);
         defines.set(unquote(rest.trim()), body.nodes);
       } else if (KEYWORDS.has(kw)) throw new Error(`${where}: {{${kw}}} is not supported`);
       else nodes.push({ t: 'action', pipe: parsePipeline(r.text, where), line: r.line });

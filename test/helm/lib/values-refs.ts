@@ -14,7 +14,8 @@ export function valuesReferences(): Map<string, Set<string>> {
     const src = readFileSync(join(dir, file), 'utf8');
     const refs = new Set<string>();
     const aliases = new Map<string, string>();
-    for (const m of src.matchAll(/(\$[A-Za-z_]\w*)\s*:=\s*\.Values((?:\.\w+)+)/g)) aliases.set(m[1], m[2].slice(1));
+    for (const m of src.matchAll(/(\$[A-Za-z_]\w*)\s*:=\s*\.Values((?:\.\w+)+)/g))
+      aliases.set(m[1], m[2].slice(1));
     // An alias definition alone reads nothing: its uses through the alias count.
     const body = src.replace(/(\$[A-Za-z_]\w*)\s*:=\s*\.Values(?:\.\w+)+/g, '');
     for (const m of body.matchAll(/\$?\.Values((?:\.\w+)+)/g)) refs.add(m[1].slice(1));
