@@ -6,6 +6,7 @@ import './generic/index.ts';
 import './helm/index.ts';
 import './npm/index.ts';
 import './pypi/index.ts';
+import './rpm/index.ts';
 
 export type * from './format.ts';
 export { findFormat, getFormat, listFormats, registerFormat } from './registry.ts';
