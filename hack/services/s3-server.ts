@@ -1,15 +1,17 @@
 /**
  * Child-process entry point for the test S3 server: `node s3-server.ts <dir> <bucket>`.
- * Serves s3rver, plus the multipart operations it lacks (s3-multipart-compat.ts), on
- * 127.0.0.1 and a kernel-chosen port, with the bucket created. Prints
- * `S3RVER_READY <port>` once it accepts requests; exits on SIGTERM or SIGINT.
+ * Serves s3rver on 127.0.0.1 and a kernel-chosen port with the bucket created, and
+ * with test/storage/s3rver-fixes.ts applied: those make s3rver behave as S3 where the
+ * s3 BlobStore depends on it (atomic writes, ListParts, AbortMultipartUpload,
+ * ListMultipartUploads, UploadPartCopy, NoSuchUpload). Prints `S3RVER_READY <port>`
+ * once it accepts requests; exits on SIGTERM or SIGINT.
  * A separate process keeps s3rver off the test runner's event loop and lets every
  * vitest worker reach it.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
-import { handleMultipartCompat } from './s3-multipart-compat.ts';
+import { applyS3rverFixes } from '../../test/storage/s3rver-fixes.ts';
 
 const [directory, bucket] = process.argv.slice(2);
 if (!directory || !bucket) {
@@ -22,18 +24,9 @@ const s3rver = new S3rver({
   vhostBuckets: false,
   configureBuckets: [{ name: bucket }],
 });
+applyS3rverFixes(s3rver);
 await s3rver.configureBuckets();
-const s3rverHandler = s3rver.callback();
-const server = createServer((req, res) => {
-  handleMultipartCompat(directory, req, res).then(
-    (handled) => handled || s3rverHandler(req, res),
-    (err: unknown) => {
-      console.error(err);
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    },
-  );
-});
+const server = createServer(s3rver.callback());
 server.listen(0, '127.0.0.1', () => {
   console.log(`S3RVER_READY ${(server.address() as AddressInfo).port}`);
 });
