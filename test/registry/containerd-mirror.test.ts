@@ -83,6 +83,16 @@ describe('containerd pulls through Orchard in mirror mode', () => {
     ).toBe(true);
   });
 
+  it('with a mirror URL naming the remote (override_path, like RKE2 rewrites), the path picks the remote', async () => {
+    await ctrd.mirror('images.example', `${orchard.url}/v2/dockerhub`, unreachable, { overridePath: true });
+    await ctrd.pull('images.example/library/hello:1.0');
+    const r = orchard.requests().find((x) => x.path === '/v2/dockerhub/library/hello/manifests/1.0');
+    expect(r?.status).toBe(200);
+    expect(await orchard.metrics()).toMatch(
+      /orchard_registry_requests_total\{remote="dockerhub",mode="remote",operation="manifest"/,
+    );
+  });
+
   it('refuses a registry no remote mirrors, so containerd cannot get it through Orchard', async () => {
     await ctrd.mirror('unlisted.example', orchard.url, unreachable);
     await expect(ctrd.pull('unlisted.example/team/app:v1')).rejects.toThrow(/failed/);

@@ -12,8 +12,16 @@ export interface Containerd {
   /** `--hosts-dir` for `ctr image pull`: one `{host}/hosts.toml` per mirrored registry. */
   hostsDir: string;
   proc: TestProcess;
-  /** Write `{hostsDir}/{registry}/hosts.toml` sending pulls of `registry` to `mirror` (an http URL). */
-  mirror(registry: string, mirror: string, fallbackServer: string): Promise<void>;
+  /**
+   * Write `{hostsDir}/{registry}/hosts.toml` sending pulls of `registry` to `mirror` (an http URL).
+   * `overridePath`: the mirror URL already ends in the API root (`…/v2/{remote}`), as the operator renders it.
+   */
+  mirror(
+    registry: string,
+    mirror: string,
+    fallbackServer: string,
+    opts?: { overridePath?: boolean },
+  ): Promise<void>;
   /** `ctr image pull --hosts-dir … --snapshotter native REF`; rejects with ctr's output. */
   pull(ref: string): Promise<string>;
   stop(): Promise<void>;
@@ -61,11 +69,12 @@ export async function startContainerd(): Promise<Containerd> {
     socket,
     hostsDir,
     proc,
-    mirror: async (registry, mirror, fallbackServer) => {
+    mirror: async (registry, mirror, fallbackServer, opts = {}) => {
       await mkdir(join(hostsDir, registry), { recursive: true });
+      const override = opts.overridePath ? '  override_path = true\n' : '';
       await writeFile(
         join(hostsDir, registry, 'hosts.toml'),
-        `server = "${fallbackServer}"\n\n[host."${mirror}"]\n  capabilities = ["pull", "resolve"]\n`,
+        `server = "${fallbackServer}"\n\n[host."${mirror}"]\n  capabilities = ["pull", "resolve"]\n${override}`,
       );
     },
     pull: async (ref) => {

@@ -259,7 +259,8 @@ function digestInvalid(expected: string, actual: string): OciError {
 }
 
 function uploadFailure(err: unknown): unknown {
-  if (err instanceof OciError) return err;
+  // The blob store wraps a body stream's own error (413 from the size limit) in a StorageError.
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (e instanceof OciError) return e;
   if (err instanceof DigestMismatchError) return digestInvalid(err.expected, err.actual);
   if (err instanceof InvalidArgumentError)
     return new OciError('SIZE_INVALID', 'the body length does not match Content-Length');
