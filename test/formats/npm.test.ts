@@ -156,9 +156,14 @@ describe('npm through an npm remote', () => {
 
   it('finds a version published after the packument was cached', async () => {
     await verdaccio.publish({ name: '@orchard/util', version: '1.2.0' });
+    expect(await orchard.engine.hints.get('npm', '@orchard/util/-/util-1.2.0.tgz')).toBeUndefined();
     const res = await fetch(`${orchard.remoteUrl('npm')}/@orchard/util/-/util-1.2.0.tgz`);
     expect(res.status).toBe(200);
     await res.arrayBuffer();
+    // The packument was fetched again once to learn the new version's integrity and publish time.
+    const hint = await orchard.engine.hints.get('npm', '@orchard/util/-/util-1.2.0.tgz');
+    expect(hint?.digest?.algorithm).toBe('sha512');
+    expect(hint?.publishedAt).toBeInstanceOf(Date);
   });
 });
 
