@@ -2,6 +2,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { stringify } from 'yaml';
 import { type CacheEngine, cacheEngineFor, closeCacheEngine } from '../../proxy/src/cache/index.ts';
+import type { Clock } from '../../proxy/src/clock.ts';
 import { createLogger } from '../../proxy/src/http/logger.ts';
 import { loadSettings } from '../../proxy/src/settings.ts';
 import { type RunningProxy, startProxy } from '../../proxy/src/start.ts';
@@ -30,9 +31,9 @@ export interface Orchard {
  * A whole proxy in this process, as `npm start` builds it (`startProxy`):
  * embedded backends (PGlite, filesystem blobs, memory coordination) in a temp
  * data dir, the given custom resources as its config file, on 127.0.0.1 and a
- * random port. `ORCHARD_TEST_LOG=debug|info|warn` shows its log.
+ * random port, on `clock` when given. `ORCHARD_TEST_LOG=debug|info|warn` shows its log.
  */
-export async function startOrchard(docs: unknown[]): Promise<Orchard> {
+export async function startOrchard(docs: unknown[], opts: { clock?: Clock } = {}): Promise<Orchard> {
   const dir = await tmpDir('os-packages-');
   const configPath = join(dir, 'orchard.yaml');
   await writeFile(configPath, docs.map((d) => stringify(d)).join('---\n'));
@@ -53,7 +54,7 @@ export async function startOrchard(docs: unknown[]): Promise<Orchard> {
       if (recent.length > 50) recent.shift();
     },
   });
-  const proxy = await startProxy(settings, { logger });
+  const proxy = await startProxy(settings, { logger, clock: opts.clock });
   return {
     url: proxy.url,
     proxy,
@@ -74,6 +75,17 @@ export async function startOrchard(docs: unknown[]): Promise<Orchard> {
       await closeCacheEngine(proxy.deps);
     },
   };
+}
+
+/** Real time plus an offset tests move forward, so TTLs expire without sleeping while leases still run. */
+export class OffsetClock implements Clock {
+  private offset = 0;
+  now(): number {
+    return Date.now() + this.offset;
+  }
+  advance(ms: number): void {
+    this.offset += ms;
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 // Importing this module registers every built-in format. Each package type is
 // one folder beside `generic/` that calls `registerFormat` when imported.
+import './alpine/index.ts';
 import './deb/index.ts';
 import './docker/index.ts';
 import './generic/index.ts';
