@@ -21,6 +21,12 @@ export const REQUIRED_PACKAGES: readonly Requirement[] = [
   { pkg: 'rpm', bins: ['rpmbuild'], for: 'rpm e2e and rpm metadata extraction' },
   { pkg: 'dpkg-dev', bins: ['dpkg-deb', 'dpkg-scanpackages'], for: 'deb e2e and deb metadata extraction' },
   { pkg: 'apt-utils', bins: ['apt-ftparchive'], for: 'deb e2e (Release files)' },
+  {
+    pkg: 'gnupg',
+    bins: ['gpg', 'gpg-agent'],
+    for: 'deb e2e (signing the test archive with a throwaway key)',
+  },
+  { pkg: 'xz-utils', bins: ['xz'], for: 'deb/rpm index hints and e2e (xz-compressed Packages)' },
   { pkg: 'zip', bins: ['zip'], for: 'jar/zip metadata extraction fixtures' },
   { pkg: 'unzip', bins: ['unzip'], for: 'jar/zip metadata extraction fixtures' },
   { pkg: 'lua5.4', bins: ['lua5.4'], for: 'ArgoCD health check test (docs/argocd/health.lua)' },
