@@ -18,7 +18,7 @@ export async function sweepStaleUploads(deps: RegistryDeps, opts: { force?: bool
   let removed = 0;
   for (const session of stale) {
     if (!(await deps.uploads.delete(session.id))) continue;
-    await deleteChunks(deps.blobs, session.chunks);
+    await deleteChunks(deps.blobs, session.id, session.chunks);
     removed++;
   }
   if (removed > 0) deps.logger.info('removed idle blob upload sessions', { count: removed });

@@ -29,7 +29,11 @@ interface Row extends Record<string, unknown> {
 
 /** Where an upload's chunks live in the blob store, under one prefix per session. */
 export function chunkKey(id: string, index: number): string {
-  return `tmp/registry-uploads/${id}/${String(index).padStart(5, '0')}`;
+  return `${chunkPrefix(id)}${String(index).padStart(5, '0')}`;
+}
+
+export function chunkPrefix(id: string): string {
+  return `tmp/registry-uploads/${id}/`;
 }
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -61,7 +61,7 @@ export async function getUploadStatus(r: RegistryRequest, id: string): Promise<v
 
 export async function cancelUpload(r: RegistryRequest, id: string): Promise<void> {
   const session = await requireSession(r, id);
-  if (await r.deps.uploads.delete(id)) await deleteChunks(r.deps.blobs, session.chunks);
+  if (await r.deps.uploads.delete(id)) await deleteChunks(r.deps.blobs, id, session.chunks);
   r.ctx.status = 204;
 }
 
@@ -86,7 +86,7 @@ export async function finishUpload(r: RegistryRequest, id: string): Promise<void
   try {
     await commitChunks(r, session, hex);
   } finally {
-    await deleteChunks(deps.blobs, session.chunks);
+    await deleteChunks(deps.blobs, session.id, session.chunks);
   }
   await deps.store.linkBlob(target.remote.name, target.repository, hex, session.size);
   created(r, hex, session.size);
