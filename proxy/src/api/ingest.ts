@@ -36,17 +36,21 @@ export async function stageBlob(
   opts: { maxBytes: number; expectedSha256?: string },
 ): Promise<StagedBlob> {
   const key = `${TEMP_PREFIX}${randomUUID()}`;
-  let seen = 0;
-  const limiter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      if (opts.maxBytes > 0 && seen > opts.maxBytes) cb(new TooLargeError());
-      else cb(null, chunk);
-    },
-  });
-  body.once('error', (err) => limiter.destroy(err));
+  let input = body;
+  if (opts.maxBytes > 0) {
+    let seen = 0;
+    const limiter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        seen += chunk.length;
+        if (seen > opts.maxBytes) cb(new TooLargeError());
+        else cb(null, chunk);
+      },
+    });
+    body.once('error', (err) => limiter.destroy(err));
+    input = body.pipe(limiter);
+  }
   try {
-    const put = await blobs.put(key, body.pipe(limiter), { expectedSha256: opts.expectedSha256 });
+    const put = await blobs.put(key, input, { expectedSha256: opts.expectedSha256 });
     return { key, sha256: put.sha256, size: put.size };
   } catch (err) {
     await blobs.delete(key).catch(() => {});
