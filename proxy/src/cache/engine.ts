@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
@@ -10,13 +10,15 @@ import type { Logger } from '../http/logger.ts';
 import { type BlobStore, type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
 import { UpstreamClient, type UpstreamClientOptions } from '../upstream/client.ts';
 import type { Upstream } from '../upstream/upstream.ts';
+import { BlobMemory } from './blob-memory.ts';
 import { classifyPath } from './classify.ts';
 import { type CacheEntry, CacheIndex } from './entries.ts';
+import { EntryCache } from './entry-cache.ts';
 import { startFill } from './fill.ts';
 import type { FillDeps, FillJob } from './fill-run.ts';
 import { UpstreamHealth } from './health.ts';
 import { HintStore } from './hints.ts';
-import { coordKeys, flightKey } from './keys.ts';
+import { coordKeys, flightKey, flushChannel } from './keys.ts';
 import { CacheMetrics, type CacheResultLabel } from './metrics.ts';
 import { isQuarantined, quarantineApplies, quarantineError } from './quarantine.ts';
 import { SingleFlight } from './single-flight.ts';
@@ -35,6 +37,10 @@ export interface CacheEngineOptions {
   fillLeaseMs?: number;
   upstream?: Upstream;
   upstreamOptions?: UpstreamClientOptions;
+  /** How long a warm hit may trust a remembered index row (default 5000; 0 = always ask the database). */
+  entryMemoryMs?: number;
+  /** Bytes of small blobs kept in memory for warm hits (default 64 MiB; 0 = off), objects up to 1 MiB. */
+  blobMemoryBytes?: number;
   /** The Format of a package type; defaults to the format registry (`getFormat`). */
   formatFor?: (packageType: string) => Format;
 }
@@ -67,6 +73,8 @@ export interface CachedObject {
   headers: Record<string, string>;
   /** Streaming objects: the body (ranges are not served mid-fill). Must be consumed or destroyed. */
   body?: Readable;
+  /** Small stored objects already in memory: the whole content. */
+  bytes?: Buffer;
   /** Stored objects: open the blob. Throws NotFoundError when the blob vanished (see `forget`). */
   open?(range?: ByteRange): Promise<GetResult>;
   /** Count bytes actually sent to the client. */
@@ -89,15 +97,22 @@ export class CacheEngine {
   private readonly fillDeps: FillDeps;
   private readonly upstream: Upstream;
   private readonly ownsUpstream: boolean;
+  private readonly unsubscribe: Promise<() => Promise<void>>;
+  private readonly blobMemory: BlobMemory;
   /** The Format serving a package type. */
   readonly formatFor: (packageType: string) => Format;
 
   constructor(opts: CacheEngineOptions) {
     this.opts = opts;
-    this.index = new CacheIndex(opts.db);
+    this.index = new CacheIndex(opts.db, new EntryCache({ clock: opts.clock, ttlMs: opts.entryMemoryMs }));
+    // Flushes on other replicas make this one forget its remembered rows too (best effort; rows expire anyway).
+    this.unsubscribe = opts.coord
+      .subscribe(flushChannel, (remote) => this.index.forgetRemembered(remote === '*' ? undefined : remote))
+      .catch(() => async () => {});
     this.hints = new HintStore(opts.db);
     this.metrics = new CacheMetrics(opts.registry);
     this.health = new UpstreamHealth({ coord: opts.coord, clock: opts.clock, logger: opts.logger });
+    this.blobMemory = new BlobMemory({ maxBytes: opts.blobMemoryBytes });
     this.formatFor = opts.formatFor ?? getFormat;
     this.ownsUpstream = !opts.upstream;
     this.upstream = wrapUpstream(
@@ -174,7 +189,7 @@ export class CacheEngine {
       proxyBase: req.proxyBase,
       alreadyFresh: async () => {
         if (opts.force) return false;
-        const current = await this.index.get(remote.name, path);
+        const current = await this.index.get(remote.name, path, { fresh: true });
         return current !== undefined && (await this.isFresh(remote, format, mutable, current));
       },
     };
@@ -222,8 +237,14 @@ export class CacheEngine {
     await this.opts.coord.delete(coordKeys.fresh(remote, path));
   }
 
+  /** Tell every replica that `remotes` were flushed, so they forget remembered rows. */
+  async announceFlush(remotes: string[] | 'all'): Promise<void> {
+    for (const r of remotes === 'all' ? ['*'] : remotes) await this.opts.coord.publish(flushChannel, r);
+  }
+
   /** Abort fills in flight and close upstream connections. */
   async close(): Promise<void> {
+    await (await this.unsubscribe)().catch(() => {});
     this.flights.abortAll();
     if (this.ownsUpstream) await this.upstream.close();
   }
@@ -267,7 +288,8 @@ export class CacheEngine {
       flight.leave();
     }
     if (start.kind === 'stored') {
-      const entry = await this.index.get(remote.name, path);
+      // Committed just now, possibly by another replica: the database, not the memory.
+      const entry = await this.index.get(remote.name, path, { fresh: true });
       if (entry) return this.stored(entry, start.result, start.result === 'stale', labels);
       // Flushed between the commit and this read: look again, a bounded number of times.
       if (attempt < 2) return this.fetch(req, attempt + 1);
@@ -280,6 +302,24 @@ export class CacheEngine {
     this.metrics.count(labels, 'miss');
     if (start.kind === 'not-found') throw new ApiError('NOT_FOUND', `${path} does not exist upstream`);
     throw start.error;
+  }
+
+  /** Open a stored blob; a small one is read whole and remembered, so the next hit skips the store. */
+  private async openBlob(entry: CacheEntry, range?: ByteRange): Promise<GetResult> {
+    const key = blobKey(entry.digest);
+    if (!this.blobMemory.accepts(entry.size)) return this.opts.blobs.get(key, { range });
+    const whole = await this.opts.blobs.get(key);
+    const chunks: Buffer[] = [];
+    for await (const c of whole.body) chunks.push(c as Buffer);
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length === entry.size) this.blobMemory.set(entry.digest, bytes);
+    const end = Math.min(range?.end ?? bytes.length - 1, bytes.length - 1);
+    const slice = range ? bytes.subarray(range.start, end + 1) : bytes;
+    return {
+      body: Readable.from([slice]),
+      size: bytes.length,
+      range: range ? { start: range.start, end } : undefined,
+    };
   }
 
   private async isFresh(
@@ -318,7 +358,8 @@ export class CacheEngine {
         contentType: entry.contentType ?? 'application/octet-stream',
         lastModified: entry.lastModified ?? entry.fetchedAt.toUTCString(),
         headers: entry.headers,
-        open: (range) => this.opts.blobs.get(blobKey(entry.digest), { range }),
+        bytes: this.blobMemory.get(entry.digest),
+        open: (range) => this.openBlob(entry, range),
         countServed: (n) => this.metrics.servedBytes.inc(labels, n),
       },
     };

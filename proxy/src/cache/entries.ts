@@ -1,4 +1,5 @@
 import type { Database } from '../db/database.ts';
+import type { EntryCache } from './entry-cache.ts';
 
 /** One row of the cache index: what (remote, path) resolved to when it was fetched. */
 export interface CacheEntry {
@@ -43,26 +44,43 @@ const columns =
  * The durable cache index (`cache_entries`). Writes carry the fill's fencing
  * token: a row is only replaced by a write with a larger token, so a leader
  * that lost its lease and commits late cannot overwrite its successor's
- * entry. Every method is safe to call concurrently.
+ * entry. Reads may be answered from a short-lived in-process memory (see
+ * EntryCache) unless `fresh` is asked for; every write here forgets the rows
+ * it touches. Every method is safe to call concurrently.
  */
 export class CacheIndex {
   private readonly db: Database;
+  private readonly memory?: EntryCache;
 
-  constructor(db: Database) {
+  constructor(db: Database, memory?: EntryCache) {
     this.db = db;
+    this.memory = memory;
   }
 
-  /** The entry, or `undefined` when (remote, path) is not cached. */
-  async get(remote: string, path: string): Promise<CacheEntry | undefined> {
+  /** The entry, or `undefined` when (remote, path) is not cached. `fresh`: ask the database, not the memory. */
+  async get(remote: string, path: string, opts: { fresh?: boolean } = {}): Promise<CacheEntry | undefined> {
+    if (!opts.fresh) {
+      const remembered = this.memory?.get(remote, path);
+      if (remembered) return remembered;
+    }
     const { rows } = await this.db.query<Row>(
       `SELECT ${columns} FROM cache_entries WHERE remote = $1 AND path = $2`,
       [remote, path],
     );
-    return rows[0] ? fromRow(rows[0]) : undefined;
+    const entry = rows[0] ? fromRow(rows[0]) : undefined;
+    if (entry) this.memory?.set(entry);
+    else this.memory?.delete(remote, path);
+    return entry;
+  }
+
+  /** Forget remembered rows (of one remote), e.g. after another replica flushed. */
+  forgetRemembered(remote?: string): void {
+    this.memory?.clear(remote);
   }
 
   /** Insert or replace. Returns false when a write with a newer fencing token got there first. */
   async put(e: CacheEntry, token: number): Promise<boolean> {
+    this.memory?.delete(e.remote, e.path);
     const { rowCount } = await this.db.query(
       `INSERT INTO cache_entries (${columns}, fill_token)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12, $13)
@@ -93,6 +111,7 @@ export class CacheIndex {
 
   /** Record a successful revalidation (304). Returns false when the row is gone or fenced. */
   async touch(remote: string, path: string, fetchedAt: Date, token: number): Promise<boolean> {
+    this.memory?.delete(remote, path);
     const { rowCount } = await this.db.query(
       `UPDATE cache_entries SET fetched_at = $3, fill_token = $4
        WHERE remote = $1 AND path = $2 AND (fill_token IS NULL OR fill_token < $4)`,
@@ -102,6 +121,7 @@ export class CacheIndex {
   }
 
   async delete(remote: string, path: string): Promise<void> {
+    this.memory?.delete(remote, path);
     await this.db.query('DELETE FROM cache_entries WHERE remote = $1 AND path = $2', [remote, path]);
   }
 
@@ -131,6 +151,7 @@ export class CacheIndex {
   /** Delete the listed paths of a remote; returns how many rows went. */
   async deletePaths(remote: string, paths: string[]): Promise<number> {
     if (paths.length === 0) return 0;
+    for (const p of paths) this.memory?.delete(remote, p);
     const { rowCount } = await this.db.query(
       'DELETE FROM cache_entries WHERE remote = $1 AND path = ANY($2::text[])',
       [remote, paths],
@@ -140,6 +161,7 @@ export class CacheIndex {
 
   /** Delete every entry of a remote (all remotes when `remote` is undefined). */
   async deleteRemote(remote?: string): Promise<number> {
+    this.memory?.clear(remote);
     const { rowCount } =
       remote === undefined
         ? await this.db.query('DELETE FROM cache_entries')

@@ -37,10 +37,12 @@ export async function fillBody(run: FillRun, input: BodyInput): Promise<Outcome>
 }
 
 /**
- * Stream-through: upstream → digests → spool; the clients and the store each
- * read the spool at their own pace. The store writes straight to the final
- * key when the sha256 is known up front (and skips the write when that blob
- * already exists), else to a temporary key moved into place once hashed.
+ * Stream-through: upstream → (verifier) → spool; the clients and the store
+ * each read the spool at their own pace. The store writes straight to the
+ * final key when the sha256 is known up front (and skips the write when that
+ * blob already exists), else to a temporary key moved into place under the
+ * sha256 the store computed while writing: the body is hashed here only when
+ * it has a published digest to verify before the last byte is released.
  */
 async function fillStream(run: FillRun, input: BodyInput, contentType: string): Promise<Outcome> {
   const { deps, job, labels } = run;
@@ -75,6 +77,7 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
 
   const hasher = new DigestingTransform({
     expected: input.expected,
+    sha256: false,
     onBytes: (n) => deps.metrics.upstreamBytes.inc(labels, n),
   });
   try {
@@ -86,9 +89,12 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
     if (!knownSha) await deps.blobs.delete(storeKey).catch(() => {});
     return bodyFailed(run, err);
   }
+  let digest = knownSha;
   try {
-    await stored;
-    if (!knownSha) await promote(deps.blobs, storeKey, blobKey(hasher.sha256));
+    const put = await stored;
+    digest ??= put?.sha256;
+    if (!digest) throw new Error('the store returned no sha256');
+    if (!knownSha) await promote(deps.blobs, storeKey, blobKey(digest));
   } catch (err) {
     deps.logger.error('cache store write failed; nothing committed', {
       remote: job.remote.name,
@@ -98,7 +104,7 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
     if (!knownSha) await deps.blobs.delete(storeKey).catch(() => {});
     return { kind: 'aborted' };
   }
-  await commit(run, input, { digest: hasher.sha256, size: hasher.size, contentType, headers: meta.headers });
+  await commit(run, input, { digest, size: hasher.size, contentType, headers: meta.headers });
   return { kind: 'stored' };
 }
 

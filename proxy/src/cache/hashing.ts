@@ -15,35 +15,36 @@ export class IntegrityError extends Error {
 }
 
 /**
- * A pass-through that computes sha256 (the storage key) and size, plus the
- * expected digest's algorithm when it is another one, and fails at the end of
- * the stream, before anything downstream sees the end, when the expected digest
- * does not match. Bytes flow through untouched and unbuffered.
+ * A pass-through that counts bytes and computes sha256 (unless `sha256: false`)
+ * plus the expected digest's algorithm, and fails at the end of the stream,
+ * before anything downstream sees the end, when the expected digest does not
+ * match. Bytes flow through untouched and unbuffered.
  */
 export class DigestingTransform extends Transform {
-  private readonly sha = createHash('sha256');
+  private readonly sha?: Hash;
   private readonly other?: Hash;
   private readonly expected?: ExpectedDigest;
   private readonly onBytes?: (n: number) => void;
   private digest?: string;
   size = 0;
 
-  constructor(opts: { expected?: ExpectedDigest; onBytes?: (n: number) => void } = {}) {
+  constructor(opts: { expected?: ExpectedDigest; sha256?: boolean; onBytes?: (n: number) => void } = {}) {
     super({ highWaterMark: 256 * 1024 });
     this.expected = opts.expected;
     this.onBytes = opts.onBytes;
+    if (opts.sha256 !== false || opts.expected?.algorithm === 'sha256') this.sha = createHash('sha256');
     if (opts.expected && opts.expected.algorithm !== 'sha256')
       this.other = createHash(opts.expected.algorithm);
   }
 
-  /** sha256 hex; only after the stream ended. */
+  /** sha256 hex; only after the stream ended, and only when computed. */
   get sha256(): string {
     if (!this.digest) throw new Error('digest read before the stream ended');
     return this.digest;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.sha.update(chunk);
+    this.sha?.update(chunk);
     this.other?.update(chunk);
     this.size += chunk.length;
     this.onBytes?.(chunk.length);
@@ -51,7 +52,7 @@ export class DigestingTransform extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    this.digest = this.sha.digest('hex');
+    this.digest = this.sha?.digest('hex');
     const e = this.expected;
     const actual = e && (this.other ? this.other.digest('hex') : this.digest);
     cb(e && actual !== e.hex.toLowerCase() ? new IntegrityError(e, actual!) : undefined);

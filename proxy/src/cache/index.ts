@@ -36,6 +36,8 @@ export function cacheEngineFor(
       config: deps.config,
       spoolDir: s.spoolDir,
       fillLeaseMs: s.fillLeaseMs,
+      entryMemoryMs: s.entryMemoryMs,
+      blobMemoryBytes: s.blobMemoryBytes,
       upstreamOptions: {
         connectTimeoutMs: s.connectTimeoutMs,
         headersTimeoutMs: s.headersTimeoutMs,

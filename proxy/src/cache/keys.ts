@@ -26,3 +26,6 @@ export const coordKeys = {
 export function flightKey(remote: string, path: string): string {
   return `${remote}\u0000${path}`;
 }
+
+/** Published after a flush (message: the remote, or `*`): replicas forget remembered index rows. */
+export const flushChannel = 'cache:flushed';

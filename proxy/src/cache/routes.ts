@@ -65,6 +65,7 @@ export const cacheRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
       },
       { config: deps.config.current(), index: engine.index, coord: deps.coord },
     );
+    await engine.announceFlush(truthy(one(q.all)) ? 'all' : result.remotes);
     deps.logger.info('cache flushed', { ...result });
     ctx.body = { status: 'flushed', ...result };
   });

@@ -65,9 +65,15 @@ export async function respond(ctx: Koa.Context, result: CacheResult): Promise<vo
     ctx.length = range ? range.end - range.start + 1 : size;
     return;
   }
-  const got = await o.open!(range);
   ctx.status = range ? 206 : 200;
   if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+  if (o.bytes) {
+    const body = range ? o.bytes.subarray(range.start, range.end + 1) : o.bytes;
+    o.countServed(body.length);
+    ctx.body = body;
+    return;
+  }
+  const got = await o.open!(range);
   ctx.body = counted(got.body, (n) => o.countServed(n));
   ctx.length = range ? range.end - range.start + 1 : size;
 }

@@ -12,6 +12,10 @@ export interface CacheSettings {
   spoolDir: string;
   /** Fill lock lease: `ORCHARD_CACHE_FILL_LEASE_MS`, default 15000. */
   fillLeaseMs: number;
+  /** How long a warm hit may trust a remembered index row: `ORCHARD_CACHE_ENTRY_MEMORY_MS`, default 5000, 0 = off. */
+  entryMemoryMs: number;
+  /** Bytes of small blobs (≤ 1 MiB each) kept in memory: `ORCHARD_CACHE_MEMORY_BYTES`, default 64 MiB, 0 = off. */
+  blobMemoryBytes: number;
   connectTimeoutMs: number;
   headersTimeoutMs: number;
   bodyIdleTimeoutMs: number;
@@ -24,6 +28,14 @@ export function cacheSettingsFromEnv(
   return {
     spoolDir: env.ORCHARD_CACHE_SPOOL_DIR || join(dataDir ?? tmpdir(), 'spool'),
     fillLeaseMs: ms(env.ORCHARD_CACHE_FILL_LEASE_MS, 15_000, 'ORCHARD_CACHE_FILL_LEASE_MS'),
+    entryMemoryMs:
+      env.ORCHARD_CACHE_ENTRY_MEMORY_MS === '0'
+        ? 0
+        : ms(env.ORCHARD_CACHE_ENTRY_MEMORY_MS, 5000, 'ORCHARD_CACHE_ENTRY_MEMORY_MS'),
+    blobMemoryBytes:
+      env.ORCHARD_CACHE_MEMORY_BYTES === '0'
+        ? 0
+        : ms(env.ORCHARD_CACHE_MEMORY_BYTES, 64 * 1024 * 1024, 'ORCHARD_CACHE_MEMORY_BYTES'),
     connectTimeoutMs: ms(
       env.ORCHARD_UPSTREAM_CONNECT_TIMEOUT_MS,
       defaultUpstreamTimeouts.connectTimeoutMs,
@@ -42,10 +54,11 @@ export function cacheSettingsFromEnv(
   };
 }
 
+/** A positive integer from the environment (ms or bytes). */
 function ms(v: string | undefined, dflt: number, name: string): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`${name}: expected a positive integer of ms, got ${JSON.stringify(v)}`);
+    throw new Error(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }

@@ -5,6 +5,10 @@ import { Readable, Writable } from 'node:stream';
 
 /** Bytes read per reader step; also each reader's buffer size, so memory stays bounded per client. */
 const readChunk = 256 * 1024;
+/** The newest bytes kept in memory, so readers keeping up never touch the file. */
+const defaultWindowBytes = 2 * 1024 * 1024;
+/** Received bytes not yet on disk before the writer pushes back on the upstream. */
+const maxUnflushedBytes = 4 * 1024 * 1024;
 
 export type SpoolState = 'writing' | 'complete' | 'failed';
 
@@ -22,28 +26,48 @@ export type SpoolState = 'writing' | 'complete' | 'failed';
  * can never receive a whole body, Content-Length and all, that later fails
  * verification. On `fail`, every reader errors and the HTTP layer aborts.
  *
+ * Readers that keep up are served from the newest chunks, held in memory (a
+ * bounded window), without a copy; only readers lagging further behind read
+ * the file back. Disk writes are batched (writev) and run behind the readers:
+ * the upstream is only held back when more than `maxUnflushedBytes` wait for
+ * the disk. Memory per spool: window + unflushed bytes + one chunk per reader.
+ *
  * Not safe for concurrent writers: one `writable()` stream per spool.
  */
 export class Spool {
   private readonly handle: FileHandle;
+  private readonly windowBytes: number;
+  /** Bytes received (readable); the file may lag by the write in flight. */
   private size = 0;
+  /** Bytes on disk. */
+  private flushed = 0;
+  /** The newest chunks, contiguous, ending at `size`. */
+  private recent: { start: number; buf: Buffer }[] = [];
+  private recentBytes = 0;
+  /** Received, not yet handed to the disk; and the write in flight, if any. */
+  private pending: Buffer[] = [];
+  private diskBusy = false;
+  private diskError?: Error;
+  /** The writer's callback held back until the disk catches up. */
+  private onDrain?: (err?: Error) => void;
   private current: SpoolState = 'writing';
   private failure?: Error;
   private refs = 1;
   private closed = false;
   private waiters = new Set<() => void>();
 
-  private constructor(handle: FileHandle) {
+  private constructor(handle: FileHandle, windowBytes: number) {
     this.handle = handle;
+    this.windowBytes = windowBytes;
   }
 
   /** Create an anonymous spool file in `dir` (created if missing). The caller holds one reference. */
-  static async create(dir: string): Promise<Spool> {
+  static async create(dir: string, opts: { windowBytes?: number } = {}): Promise<Spool> {
     await mkdir(dir, { recursive: true });
     const path = join(dir, `spool-${randomUUID()}`);
     const handle = await open(path, 'wx+', 0o600);
     await unlink(path).catch(() => {});
-    return new Spool(handle);
+    return new Spool(handle, opts.windowBytes ?? defaultWindowBytes);
   }
 
   /** Bytes written so far. */
@@ -60,14 +84,48 @@ export class Spool {
     return new Writable({
       highWaterMark: readChunk,
       write: (chunk: Buffer, _enc, cb) => {
+        if (this.diskError) return cb(this.diskError);
         if (this.current !== 'writing') return cb(new Error(`spool is ${this.current}`));
-        this.handle.write(chunk, 0, chunk.length, this.size).then(({ bytesWritten }) => {
-          this.size += bytesWritten;
-          this.wake();
-          cb();
-        }, cb);
+        // Readable at once, from memory; the disk copy is for readers that fall behind the window.
+        const position = this.size;
+        this.size += chunk.length;
+        this.remember(position, chunk);
+        this.pending.push(chunk);
+        this.wake();
+        this.flush();
+        if (this.size - this.flushed <= maxUnflushedBytes) cb();
+        else this.onDrain = cb;
       },
     });
+  }
+
+  /** Write everything pending in one writev, then whatever arrived meanwhile. */
+  private flush(): void {
+    if (this.diskBusy || this.pending.length === 0 || this.diskError) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.diskBusy = true;
+    writeAllv(this.handle, batch, this.flushed).then(
+      (n) => {
+        this.flushed += n;
+        this.diskBusy = false;
+        this.wake();
+        if (this.onDrain && this.size - this.flushed <= maxUnflushedBytes) {
+          const cb = this.onDrain;
+          this.onDrain = undefined;
+          cb();
+        }
+        this.flush();
+      },
+      (err: Error) => {
+        this.diskBusy = false;
+        this.diskError = err;
+        this.fail(err);
+        this.onDrain?.(err);
+        this.onDrain = undefined;
+        this.wake();
+      },
+    );
   }
 
   /** Declare the content whole and verified: readers may deliver the last byte and end. */
@@ -151,6 +209,47 @@ export class Spool {
     void this.handle.close().catch(() => {});
   }
 
+  /** Keep `chunk` in the window; drop the oldest chunks beyond it (they are on disk by then). */
+  private remember(start: number, chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.recent.push({ start, buf: chunk });
+    this.recentBytes += chunk.length;
+    while (this.recent.length > 1) {
+      const first = this.recent[0]!;
+      if (
+        this.recentBytes - first.buf.length < this.windowBytes ||
+        first.start + first.buf.length > this.flushed
+      )
+        break;
+      this.recent.shift();
+      this.recentBytes -= first.buf.length;
+    }
+  }
+
+  /**
+   * Bytes from `pos` (up to `end`, exclusive, and `readChunk`) out of the
+   * window, or undefined when `pos` is older than the window. One chunk is
+   * returned as is; several small ones are joined, so the socket and the store
+   * see few large writes rather than many small ones.
+   */
+  private fromWindow(pos: number, end: number): Buffer | undefined {
+    const first = this.recent[0];
+    if (!first || pos < first.start) return undefined;
+    let i = this.recent.length - 1;
+    while (i > 0 && this.recent[i]!.start > pos) i--;
+    const stop = Math.min(end, pos + readChunk);
+    const parts: Buffer[] = [];
+    for (let at = pos; i < this.recent.length && at < stop; i++) {
+      const c = this.recent[i]!;
+      const part = c.buf.subarray(at - c.start, Math.min(c.buf.length, stop - c.start));
+      if (part.length === 0) break;
+      parts.push(part);
+      at += part.length;
+    }
+    if (parts.length === 0) return undefined;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
   /** The next chunk at `pos`, waiting for the writer while none is available. */
   private async next(pos: number, stopAt: number, cancelled: () => boolean): Promise<Buffer | 'end'> {
     for (;;) {
@@ -167,7 +266,12 @@ export class Spool {
     const available = complete ? this.size : Math.max(0, this.size - 1);
     const limit = Math.min(available, stopAt);
     if (pos < limit) {
-      const want = Math.min(readChunk, limit - pos);
+      const cached = this.fromWindow(pos, limit);
+      if (cached) return cached;
+      // Behind the window: from the file, never past what is on disk.
+      if (this.diskError) throw this.diskError;
+      const want = Math.min(readChunk, limit - pos, this.flushed - pos);
+      if (want <= 0) return 'wait';
       const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await this.handle.read(buf, 0, want, pos);
       if (bytesRead === 0) throw new Error('spool: unexpected end of file');
@@ -182,4 +286,19 @@ export class Spool {
     this.waiters.clear();
     for (const w of waiters) w();
   }
+}
+
+/** writev `bufs` at `position`, finishing any partial write; resolves with the bytes written. */
+async function writeAllv(handle: FileHandle, bufs: Buffer[], position: number): Promise<number> {
+  const total = bufs.reduce((n, b) => n + b.length, 0);
+  let { bytesWritten: done } = await handle.writev(bufs, position);
+  if (done < total) {
+    const rest = Buffer.concat(bufs).subarray(done);
+    for (let off = 0; off < rest.length; ) {
+      const { bytesWritten } = await handle.write(rest, off, rest.length - off, position + done + off);
+      off += bytesWritten;
+    }
+    done = total;
+  }
+  return done;
 }

@@ -1,0 +1,268 @@
+// The caching engine's figures (issue 4), each against a baseline measured in
+// the same run on the same machine:
+// 1. warm-hit throughput, 1 GiB file, vs a plain Node fs → http server (≥ 0.8);
+// 2. cold throughput, 1 GiB, vs a plain pass-through proxy of the same upstream (≥ 0.6);
+// 3. warm-hit requests/s for a 4 KiB file vs a bare Node server answering from memory (≥ 0.3);
+// 4. peak RSS of the proxy process during 20 concurrent 1 GiB cold fetches (< 512 MiB).
+// Every server (upstream, proxy, baselines) is its own process; the bench
+// process only generates load. Throughputs take the best of 3 runs.
+// ORCHARD_BENCH_CACHE_SIZE_MB (default 1024) and ORCHARD_BENCH_CACHE_RSS_FILES
+// (default 20) shrink the run on small machines.
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pool } from 'undici';
+import type { BenchContext, BenchModule, BenchResult } from './types.ts';
+
+const MiB = 1024 * 1024;
+const size = Number(process.env.ORCHARD_BENCH_CACHE_SIZE_MB ?? 1024) * MiB;
+const rssFiles = Number(process.env.ORCHARD_BENCH_CACHE_RSS_FILES ?? 20);
+const root = new URL('../../', import.meta.url).pathname;
+
+interface Child {
+  pid: number;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Start `node <args>` and wait for it to print `listening <port>` (or answer /health). */
+async function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  port?: number,
+): Promise<Child> {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      output = (output + c.toString()).slice(-8192);
+      const m = /listening (\d+)/.exec(output);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}):\n${output}`)));
+    if (port) {
+      const poll = setInterval(() => {
+        fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.ok && (clearInterval(poll), resolve(`http://127.0.0.1:${port}`)),
+          () => {},
+        );
+      }, 200);
+      child.once('exit', () => clearInterval(poll));
+    }
+  });
+  child.stdout.resume();
+  child.stderr.resume();
+  return {
+    pid: child.pid!,
+    url,
+    stop: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+const inline = (code: string, ...args: string[]) => ['-e', code, ...args];
+
+const fsServer = `const fs=require('fs'),http=require('http');const file=process.argv[1];
+http.createServer((q,s)=>{const st=fs.statSync(file);s.writeHead(200,{'content-type':'application/octet-stream','content-length':st.size});fs.createReadStream(file).pipe(s)})
+.listen(0,'127.0.0.1',function(){console.log('listening '+this.address().port)})`;
+
+const memoryServer = `const http=require('http');const body=Buffer.alloc(4096,7);
+http.createServer((q,s)=>{s.writeHead(200,{'content-type':'application/octet-stream','content-length':body.length});s.end(body)})
+.listen(0,'127.0.0.1',function(){console.log('listening '+this.address().port)})`;
+
+const passThrough = `const http=require('http');const up=new URL(process.argv[1]);const agent=new http.Agent({keepAlive:true});
+http.createServer((q,s)=>{http.get({host:up.hostname,port:up.port,path:q.url,agent},r=>{s.writeHead(r.statusCode,r.headers);r.pipe(s)}).on('error',()=>s.destroy())})
+.listen(0,'127.0.0.1',function(){console.log('listening '+this.address().port)})`;
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startProxy(dir: string, upstream: string): Promise<Child> {
+  const config = join(dir, 'config');
+  await mkdir(config, { recursive: true });
+  await writeFile(
+    join(config, 'remote.yaml'),
+    `apiVersion: orchard.dev/v1alpha1\nkind: Remote\nmetadata: { name: bench }\nspec: { type: remote, package: generic, baseUrl: "${upstream}" }\n`,
+  );
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    ORCHARD_CONFIG: config,
+    ORCHARD_DATA_DIR: join(dir, 'data'),
+    ORCHARD_SERVER_HOST: '127.0.0.1',
+    ORCHARD_SERVER_PORT: String(port),
+    ORCHARD_LOG_LEVEL: 'warn',
+  };
+  for (const k of Object.keys(env))
+    if (/^ORCHARD_(DATABASE|S3|REDIS)_/.test(k)) delete env[k as keyof typeof env];
+  return startChild(['proxy/src/main.ts'], env, port);
+}
+
+/** GET `url`, discard the body; throughput in MiB/s. */
+function download(url: string): Promise<{ mibps: number; bytes: number; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    get(url, { agent: false }, (res) => {
+      let bytes = 0;
+      res.on('data', (c: Buffer) => {
+        bytes += c.length;
+      });
+      res.on('end', () => {
+        const s = (performance.now() - t0) / 1000;
+        if (res.statusCode !== 200) return reject(new Error(`${url}: ${res.statusCode}`));
+        resolve({ mibps: bytes / MiB / s, bytes, headers: res.headers });
+      });
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** `connections` keep-alive loops GETting `url` for `seconds`; requests per second. */
+async function load(url: string, connections = 32, seconds = 5): Promise<number> {
+  const u = new URL(url);
+  const pool = new Pool(u.origin, { connections, pipelining: 1 });
+  const run = async (until: number) => {
+    let ok = 0;
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < until) {
+          const r = await pool.request({ path: u.pathname, method: 'GET' });
+          await r.body.dump();
+          if (r.statusCode === 200) ok++;
+        }
+      }),
+    );
+    return ok;
+  };
+  await run(performance.now() + 1000);
+  const ok = await run(performance.now() + seconds * 1000);
+  await pool.close();
+  return ok / seconds;
+}
+
+async function best(n: number, f: (i: number) => Promise<number>): Promise<number> {
+  let top = 0;
+  for (let i = 0; i < n; i++) top = Math.max(top, await f(i));
+  return top;
+}
+
+async function vmKiB(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+}
+
+async function throughputAndRps(ctx: BenchContext, dir: string): Promise<BenchResult[]> {
+  const files = { '/cold/*': { size, seed: 100 }, '/small.bin': { size: 4096, seed: 2 } };
+  const upstream = await startChild(['test/upstreams/serve.ts', JSON.stringify(files)]);
+  const proxy = await startProxy(join(dir, 'a'), upstream.url);
+  const pass = await startChild(inline(passThrough, upstream.url));
+  const via = (p: string) => `${proxy.url}/api/v1/remote/bench/${p}`;
+  try {
+    ctx.log(`cold: ${size / MiB} MiB through a pass-through proxy, then through Orchard (cold each time)`);
+    const passMibps = await best(3, async (i) => (await download(`${pass.url}/cold/pass-${i}.bin`)).mibps);
+    const coldMibps = await best(3, async (i) => (await download(via(`cold/orchard-${i}.bin`))).mibps);
+
+    const hit = await download(via('cold/orchard-0.bin'));
+    if (hit.headers['x-artifact-source'] !== 'cache') throw new Error('the warm request was not a cache hit');
+    const digest = String(hit.headers.etag).replaceAll('"', '');
+    const blob = join(dir, 'a', 'data', 'blobs', 'blobs', 'sha256', digest.slice(0, 2), digest);
+    const plain = await startChild(inline(fsServer, blob));
+    ctx.log('warm: the cached file from Orchard, and the same blob file from a plain fs → http server');
+    let fsMibps = 0;
+    let warmMibps = 0;
+    for (let i = 0; i < 3; i++) {
+      fsMibps = Math.max(fsMibps, (await download(plain.url)).mibps);
+      warmMibps = Math.max(warmMibps, (await download(via('cold/orchard-0.bin'))).mibps);
+    }
+    await plain.stop();
+
+    await download(via('small.bin'));
+    const bare = await startChild(inline(memoryServer));
+    ctx.log('small files: 32 keep-alive connections, 5 s each, 4 KiB warm hits vs a bare in-memory server');
+    const bareRps = await load(`${bare.url}/small.bin`);
+    const hitRps = await load(via('small.bin'));
+    await bare.stop();
+    return [
+      {
+        name: `warm-hit throughput (${size / MiB} MiB)`,
+        unit: 'MiB/s',
+        value: warmMibps,
+        baseline: { name: 'Node fs → http', value: fsMibps },
+        target: 0.8,
+      },
+      {
+        name: `cold throughput (${size / MiB} MiB)`,
+        unit: 'MiB/s',
+        value: coldMibps,
+        baseline: { name: 'pass-through proxy', value: passMibps },
+        target: 0.6,
+      },
+      {
+        name: 'warm-hit requests (4 KiB)',
+        unit: 'req/s',
+        value: hitRps,
+        baseline: { name: 'bare Node http from memory', value: bareRps },
+        target: 0.3,
+      },
+    ];
+  } finally {
+    await Promise.allSettled([proxy.stop(), pass.stop(), upstream.stop()]);
+  }
+}
+
+async function peakRss(ctx: BenchContext, dir: string): Promise<BenchResult> {
+  const upstream = await startChild([
+    'test/upstreams/serve.ts',
+    JSON.stringify({ '/rss/*': { size, seed: 300 } }),
+  ]);
+  const proxy = await startProxy(join(dir, 'b'), upstream.url);
+  try {
+    const idle = (await vmKiB(proxy.pid, 'VmRSS')) / 1024;
+    ctx.log(`peak RSS: ${rssFiles} concurrent cold fetches of distinct ${size / MiB} MiB files`);
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: rssFiles }, (_, i) => download(`${proxy.url}/api/v1/remote/bench/rss/${i}.bin`)),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const peak = (await vmKiB(proxy.pid, 'VmHWM')) / 1024;
+    ctx.log(`${rssFiles} × ${size / MiB} MiB in ${seconds.toFixed(1)} s; idle RSS ${idle.toFixed(0)} MiB`);
+    return {
+      name: `peak RSS, ${rssFiles} concurrent ${size / MiB} MiB cold fetches`,
+      unit: 'MiB',
+      value: peak,
+      baseline: { name: 'idle proxy RSS', value: idle },
+      target: 512,
+      targetKind: 'max',
+    };
+  } finally {
+    await Promise.allSettled([proxy.stop(), upstream.stop()]);
+  }
+}
+
+const bench: BenchModule = async (ctx) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orchard-cache-bench-'));
+  try {
+    const results = await throughputAndRps(ctx, dir);
+    await rm(join(dir, 'a'), { recursive: true, force: true });
+    results.push(await peakRss(ctx, dir));
+    return results;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+export default bench;
