@@ -95,6 +95,7 @@ export class EnginePullThrough implements PullThrough {
   private async read(req: CacheRequest): Promise<Buffer> {
     const result = await this.engine.fetch(req);
     const o = result.object;
+    if (o.bytes) return o.bytes;
     const body = o.body ?? (await o.open!()).body;
     const chunks: Buffer[] = [];
     let size = 0;
