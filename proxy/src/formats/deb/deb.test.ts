@@ -203,6 +203,25 @@ describe('Packages and Sources indexes', () => {
     expect(out?.hints).toEqual([]);
   });
 
+  it('yield no hints, and no failure, when the xz binary is missing', async () => {
+    const path = 'dists/stable/main/binary-amd64/Packages.xz';
+    const body = execFileSync('xz', ['-c'], { input: Buffer.from(packages) });
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    try {
+      const out = await debFormat.indexHandler?.(path, undefined)?.rewrite({
+        remote: makeRemote('deb', { package: 'deb' }),
+        path,
+        body,
+        proxyBase: 'http://proxy/api/v1/remote/deb',
+      });
+      expect(out?.body.equals(body)).toBe(true);
+      expect(out?.hints).toEqual([]);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it('stop decompressing past the size limit', async () => {
     const bomb = gzipSync(Buffer.alloc(4 * 1024 * 1024));
     const stream = openIndex(bomb, { maxBytes: 1024 * 1024 });
