@@ -12,7 +12,8 @@ import { describeRun, type RunResult } from './run.ts';
 // Real dnf against real rpm-md repositories (rpmbuild, createrepo_c) served
 // over loopback, through an `rpm` remote. Repository `os` has content-named
 // metadata (createrepo_c's default, as Fedora and EL mirrors), `extras`
-// simple names (`repodata/primary.xml.gz`), which can change in place.
+// xz-compressed metadata with simple names (`repodata/primary.xml.xz`), which
+// can change in place.
 
 const hello10: RpmPackage = { name: 'orchard-hello', version: '1.0' };
 const hello11: RpmPackage = { name: 'orchard-hello', version: '1.1' };
@@ -61,7 +62,7 @@ describe('dnf through an rpm remote', () => {
       rpms.set(rpmFileName(p), file);
     }
     await writeRepo(join(top, 'el/9/os'), [rpmOf(hello10), rpmOf(tools)]);
-    await writeRepo(join(top, 'el/9/extras'), [rpmOf(extra10)], { simpleNames: true });
+    await writeRepo(join(top, 'el/9/extras'), [rpmOf(extra10)], { simpleNames: true, compression: 'xz' });
     upstream = await new TestUpstream().start();
     await publish();
     orchard = await startOrchard([
@@ -88,7 +89,7 @@ describe('dnf through an rpm remote', () => {
     const primary = (await repodataFiles(join(top, 'el/9/os'))).find((f) => f.endsWith('-primary.xml.gz'))!;
     expect(upstream.count(`/el/9/os/repodata/${primary}`)).toBe(1);
     expect((await orchard.engine.index.get('rpm', `el/9/os/repodata/${primary}`))?.mutable).toBe(false);
-    expect((await orchard.engine.index.get('rpm', 'el/9/extras/repodata/primary.xml.gz'))?.mutable).toBe(
+    expect((await orchard.engine.index.get('rpm', 'el/9/extras/repodata/primary.xml.xz'))?.mutable).toBe(
       true,
     );
     for (const [repo, p] of [
@@ -131,19 +132,19 @@ describe('dnf through an rpm remote', () => {
   });
 
   it('serves the primary.xml a refreshed repomd.xml lists, however fresh the cached one', async () => {
-    await writeRepo(join(top, 'el/9/extras'), [rpmOf(extra11)], { simpleNames: true });
+    await writeRepo(join(top, 'el/9/extras'), [rpmOf(extra11)], { simpleNames: true, compression: 'xz' });
     await publish();
-    // Only repomd.xml expires: repodata/primary.xml.gz is within its TTL, but no longer the one listed.
+    // Only repomd.xml expires: repodata/primary.xml.xz is within its TTL, but no longer the one listed.
     await flush('pattern=repomd');
     await download(await newDnf(), [extra11]);
 
-    // An unchanged repomd.xml keeps the cached primary.xml.gz: no upstream fetch for it.
-    const fetched = upstream.count('/el/9/extras/repodata/primary.xml.gz');
+    // An unchanged repomd.xml keeps the cached primary.xml.xz: no upstream fetch for it.
+    const fetched = upstream.count('/el/9/extras/repodata/primary.xml.xz');
     const repomds = upstream.count('/el/9/extras/repodata/repomd.xml');
     await flush('pattern=repomd');
     await download(await newDnf(), [extra11]);
     expect(upstream.count('/el/9/extras/repodata/repomd.xml')).toBe(repomds + 1);
-    expect(upstream.count('/el/9/extras/repodata/primary.xml.gz')).toBe(fetched);
+    expect(upstream.count('/el/9/extras/repodata/primary.xml.xz')).toBe(fetched);
   });
 
   it('keeps dnf working from the cache with the upstream stopped and repomd.xml expired', async () => {

@@ -47,17 +47,23 @@ export async function buildRpm(work: string, p: RpmPackage): Promise<string> {
 /**
  * (Re)write the repository at `dir`: exactly `rpms` in `Packages/` and fresh
  * metadata by createrepo_c, content-named (`<sha256>-primary.xml.gz`, the
- * default) or with `simpleNames` (`primary.xml.gz`, as older tools publish).
+ * default) or with `simpleNames` (`primary.xml.gz`, as older tools publish),
+ * gzip- (default) or xz-compressed.
  */
 export async function writeRepo(
   dir: string,
   rpms: string[],
-  o: { simpleNames?: boolean } = {},
+  o: { simpleNames?: boolean; compression?: 'gz' | 'xz' } = {},
 ): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await mkdir(join(dir, 'Packages'), { recursive: true });
   for (const rpm of rpms) await copyFile(rpm, join(dir, 'Packages', rpm.slice(rpm.lastIndexOf('/') + 1)));
-  const args = ['--no-database', ...(o.simpleNames ? ['--simple-md-filenames'] : []), dir];
+  const args = [
+    '--no-database',
+    `--general-compress-type=${o.compression ?? 'gz'}`,
+    ...(o.simpleNames ? ['--simple-md-filenames'] : []),
+    dir,
+  ];
   await runOk('createrepo_c', args, { timeoutMs: 60_000 });
 }
 
