@@ -148,9 +148,15 @@ describe('resumable upload', () => {
     expect((await api(s.url, 'POST', `${base}/${init.json.upload_id}/complete`)).status).toBe(409);
   });
 
-  it('rejects a part larger than the whole upload with 413', async () => {
+  it('rejects a part larger than the upload, or parts adding up to more than twice it, with 413', async () => {
     const init = await api(s.url, 'POST', `${base}/init`, { expected_hash: sha(Buffer.alloc(10)), size: 10 });
-    expect((await putPart(init.json.upload_id, 1, Buffer.alloc(11))).status).toBe(413);
+    const id = init.json.upload_id;
+    expect((await putPart(id, 1, Buffer.alloc(11))).status).toBe(413);
+    expect((await putPart(id, 1, Buffer.alloc(10))).status).toBe(200);
+    expect((await putPart(id, 2, Buffer.alloc(10))).status).toBe(200);
+    expect((await putPart(id, 3, Buffer.alloc(1))).status).toBe(413);
+    expect((await putPart(id, 2, Buffer.alloc(3))).status).toBe(200);
+    expect((await putPart(id, 3, Buffer.alloc(7))).status).toBe(200);
   });
 
   it.each([

@@ -126,19 +126,25 @@ async function putPart(ctx: Koa.Context, deps: HostedDeps): Promise<void> {
   if (!Number.isInteger(n) || n < 1 || n > 10_000) {
     throw new ApiError('VALIDATION_FAILED', 'part_number must be an integer from 1 to 10000');
   }
+  // A part is at most the whole upload, and all parts together at most twice it: enough slack
+  // for a client to re-split its parts (the old ones are replaced one by one), while bounding
+  // what a session can make the store hold.
+  const others = (await listSessionParts(deps.db, session.id))
+    .filter((p) => p.part_number !== n)
+    .reduce((sum, p) => sum + p.size, 0);
+  const room = Math.min(session.size, 2 * session.size - others);
   const declared = ctx.get('content-length') ? Number(ctx.get('content-length')) : undefined;
-  if (declared !== undefined && declared > session.size) {
+  if (declared !== undefined && declared > room) {
     ctx.set('Connection', 'close');
-    throw new ApiError(
-      'PAYLOAD_TOO_LARGE',
-      `a part cannot be larger than the upload (${session.size} bytes)`,
-    );
+    throw new ApiError('PAYLOAD_TOO_LARGE', `parts would exceed the declared size (${session.size} bytes)`, {
+      detail: { size: session.size, received_in_other_parts: others },
+    });
   }
   let seen = 0;
   const limiter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       seen += chunk.length;
-      if (seen > session.size) cb(new ApiError('PAYLOAD_TOO_LARGE', 'part is larger than the whole upload'));
+      if (seen > room) cb(new ApiError('PAYLOAD_TOO_LARGE', 'parts would exceed the declared size'));
       else cb(null, chunk);
     },
   });
