@@ -4,8 +4,8 @@ import { ApiError } from '../http/errors.ts';
  * Name rules, documented in docs/api.md. Project and package names follow the
  * Package CRD's pattern (they become custom-resource fields and URL path
  * segments): a letter or digit, then letters, digits, `.`, `_`, `-`, at most
- * 253 characters (a Kubernetes object name). Tags, at most 128 characters, also allow `+` (semver build metadata). Comparison is
- * case-sensitive.
+ * 253 characters (a Kubernetes object name). Tags, at most 128 characters,
+ * also allow `+` (semver build metadata). Comparison is case-sensitive.
  */
 export const namePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 export const tagPattern = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
