@@ -6,6 +6,12 @@ FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 
+# xz and bzip2 decode apt/dnf indexes (Packages.xz, primary.xml.bz2) and .deb
+# control archives; without them those digests cannot be read and packages are
+# served unverified (docs/formats/deb.md).
+RUN apt-get update && apt-get install -y --no-install-recommends xz-utils bzip2 \
+    && rm -rf /var/lib/apt/lists/*
+
 COPY package.json package-lock.json ./
 # --ignore-scripts: the `node` npm package's install script would fetch a
 # second Node binary; the base image already is Node 24.
