@@ -6,7 +6,8 @@
 // 3. upstream GETs of that layer for 8 concurrent cold pulls (target exactly 1).
 // Every server is its own process (Orchard runs `node proxy/src/main.ts` with
 // its embedded backends); each cold figure uses fresh caches of both.
-// Throughputs take the best of ORCHARD_BENCH_REGISTRY_RUNS (default 3).
+// Throughputs take the best of ORCHARD_BENCH_REGISTRY_RUNS (default 3), each
+// after a 4 MiB warm-up blob (cold then warm) so both servers are warm.
 // ORCHARD_BENCH_REGISTRY_SIZE_MB (default 256) sets the layer size.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -25,13 +26,13 @@ const root = new URL('../../', import.meta.url).pathname;
 const repo = 'bench/layer';
 
 interface Cache {
-  /** Base URL of the layer's blob endpoint on this cache. */
-  blobUrl: string;
+  /** URL of a blob of the bench repository on this cache. */
+  blobUrl(digest: string): string;
   stop(): Promise<void>;
 }
 
 /** A fresh Orchard process whose docker remote `up` pulls through `upstream`. */
-async function startOrchard(upstream: string, digest: string): Promise<Cache> {
+async function startOrchard(upstream: string): Promise<Cache> {
   const dir = await tmpDir('bench-registry-');
   const config = join(dir, 'config');
   await mkdir(config, { recursive: true });
@@ -67,7 +68,7 @@ async function startOrchard(upstream: string, digest: string): Promise<Cache> {
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
-    blobUrl: `${url}/v2/up/${repo}/blobs/${digest}`,
+    blobUrl: (digest) => `${url}/v2/up/${repo}/blobs/${digest}`,
     stop: async () => {
       child.kill('SIGKILL');
       await exited;
@@ -76,43 +77,60 @@ async function startOrchard(upstream: string, digest: string): Promise<Cache> {
 }
 
 /** A fresh distribution pull-through cache of `upstream`. */
-async function startDistributionCache(upstream: string, digest: string): Promise<Cache> {
+async function startDistributionCache(upstream: string): Promise<Cache> {
   const reg: DockerRegistry = await startDockerRegistry({ proxyRemoteUrl: upstream });
-  return { blobUrl: `${reg.url}/v2/${repo}/blobs/${digest}`, stop: () => reg.stop() };
+  return { blobUrl: (digest) => `${reg.url}/v2/${repo}/blobs/${digest}`, stop: () => reg.stop() };
 }
 
 /** GET the blob, discard it; MiB/s. */
-async function download(url: string): Promise<number> {
+async function download(url: string, expected = size): Promise<number> {
   const t0 = performance.now();
   const res = await request(url);
   let bytes = 0;
   for await (const c of res.body) bytes += (c as Buffer).length;
-  if (res.statusCode !== 200 || bytes !== size) throw new Error(`${url}: ${res.statusCode}, ${bytes} bytes`);
+  if (res.statusCode !== 200 || bytes !== expected)
+    throw new Error(`${url}: ${res.statusCode}, ${bytes} bytes`);
   return bytes / MiB / ((performance.now() - t0) / 1000);
 }
 
 interface Side {
   name: string;
   counting: CountingProxy;
-  start(upstream: string, digest: string): Promise<Cache>;
+  start(upstream: string): Promise<Cache>;
+}
+
+interface Layers {
+  digest: string;
+  /** A small blob each cache fetches (cold, then warm) before measuring: a long-running server is warm. */
+  warmup: string;
+}
+
+const warmupSize = 4 * MiB;
+
+async function warmUp(cache: Cache, layers: Layers): Promise<void> {
+  await download(cache.blobUrl(layers.warmup), warmupSize);
+  await new Promise((r) => setTimeout(r, 200));
+  await download(cache.blobUrl(layers.warmup), warmupSize);
 }
 
 /** Best cold and warm throughput over `runs` fresh caches, straight from the upstream (no counting proxy in between). */
 async function throughput(
   side: Side,
   upstream: string,
-  digest: string,
+  layers: Layers,
   log: BenchContext['log'],
 ): Promise<{ cold: number; warm: number }> {
   let cold = 0;
   let warm = 0;
   for (let i = 0; i < runs; i++) {
-    const cache = await side.start(upstream, digest);
+    const cache = await side.start(upstream);
     try {
-      const c = await download(cache.blobUrl);
+      await warmUp(cache, layers);
+      const url = cache.blobUrl(layers.digest);
+      const c = await download(url);
       // Let the cache finish committing what it streamed before measuring hits.
       await new Promise((r) => setTimeout(r, 500));
-      const w = Math.max(await download(cache.blobUrl), await download(cache.blobUrl));
+      const w = Math.max(await download(url), await download(url));
       log(`${side.name} run ${i + 1}: cold ${c.toFixed(0)} MiB/s, warm ${w.toFixed(0)} MiB/s`);
       cold = Math.max(cold, c);
       warm = Math.max(warm, w);
@@ -125,10 +143,10 @@ async function throughput(
 
 /** Upstream GETs of the layer while 8 clients pull it cold at once, counted by a proxy in front of the upstream. */
 async function concurrentColdGets(side: Side, digest: string): Promise<number> {
-  const cache = await side.start(side.counting.url, digest);
+  const cache = await side.start(side.counting.url);
   try {
     const before = side.counting.count('GET', new RegExp(`/blobs/${digest}$`));
-    await Promise.all(Array.from({ length: 8 }, () => download(cache.blobUrl)));
+    await Promise.all(Array.from({ length: 8 }, () => download(cache.blobUrl(digest))));
     return side.counting.count('GET', new RegExp(`/blobs/${digest}$`)) - before;
   } finally {
     await cache.stop();
@@ -144,9 +162,13 @@ const bench: BenchModule = async ({ log }) => {
   try {
     log(`pushing a ${size / MiB} MiB layer to the upstream`);
     const digest = await pushBlobStream(upstream.url, repo, size, () => pseudoRandom(size, 42));
-    await pushManifest(upstream.url, repo, 'v1', [{ digest, size }]);
-    const orchard = await throughput(sides[0]!, upstream.url, digest, log);
-    const distribution = await throughput(sides[1]!, upstream.url, digest, log);
+    const warmup = await pushBlobStream(upstream.url, repo, warmupSize, () => pseudoRandom(warmupSize, 43));
+    await pushManifest(upstream.url, repo, 'v1', [
+      { digest, size },
+      { digest: warmup, size: warmupSize },
+    ]);
+    const orchard = await throughput(sides[0]!, upstream.url, { digest, warmup }, log);
+    const distribution = await throughput(sides[1]!, upstream.url, { digest, warmup }, log);
     const [orchardGets, distributionGets] = [
       await concurrentColdGets(sides[0]!, digest),
       await concurrentColdGets(sides[1]!, digest),
