@@ -7,6 +7,8 @@ import { Readable, Writable } from 'node:stream';
 const readChunk = 256 * 1024;
 /** The newest bytes kept in memory, so readers keeping up never touch the file. */
 const defaultWindowBytes = 2 * 1024 * 1024;
+/** Window chunks smaller than this are joined before they are handed to a reader. */
+const joinBelow = 64 * 1024;
 /** Received bytes not yet on disk before the writer pushes back on the upstream. */
 const maxUnflushedBytes = 4 * 1024 * 1024;
 
@@ -227,27 +229,31 @@ export class Spool {
   }
 
   /**
-   * Bytes from `pos` (up to `end`, exclusive, and `readChunk`) out of the
-   * window, or undefined when `pos` is older than the window. One chunk is
-   * returned as is; several small ones are joined, so the socket and the store
-   * see few large writes rather than many small ones.
+   * Bytes from `pos` (up to `end`, exclusive) out of the window, or undefined
+   * when `pos` is older than the window. A chunk of at least `joinBelow` bytes
+   * is handed out as is (no copy); smaller neighbours are joined up to that
+   * size, so the socket and the store never see a stream of tiny writes.
    */
   private fromWindow(pos: number, end: number): Buffer | undefined {
     const first = this.recent[0];
     if (!first || pos < first.start) return undefined;
     let i = this.recent.length - 1;
     while (i > 0 && this.recent[i]!.start > pos) i--;
-    const stop = Math.min(end, pos + readChunk);
     const parts: Buffer[] = [];
-    for (let at = pos; i < this.recent.length && at < stop; i++) {
+    let total = 0;
+    for (let at = pos; i < this.recent.length && at < end && total < joinBelow; i++) {
       const c = this.recent[i]!;
-      const part = c.buf.subarray(at - c.start, Math.min(c.buf.length, stop - c.start));
+      const part = c.buf.subarray(
+        at - c.start,
+        Math.min(c.buf.length, end - c.start, at - c.start + readChunk),
+      );
       if (part.length === 0) break;
       parts.push(part);
+      total += part.length;
       at += part.length;
     }
     if (parts.length === 0) return undefined;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
   }
 
   /** The next chunk at `pos`, waiting for the writer while none is available. */
