@@ -76,3 +76,41 @@ describe('pull-through against a misbehaving registry', () => {
     expect(await orchard.metrics()).toMatch(/orchard_integrity_failures_total\{[^}]*remote="fake"[^}]*\} 1/);
   });
 });
+
+describe('pull-through of a registry with basic auth', () => {
+  const blob = Buffer.from('behind basic auth');
+  let fake: FakeRegistry;
+  let orchard: Orchard;
+
+  beforeAll(async () => {
+    fake = await startFakeRegistry({ blobs: { [digestOf(blob)]: blob }, auth: 'basic' });
+    orchard = await startOrchard({
+      config:
+        secret +
+        dockerRemote('basic', {
+          type: 'remote',
+          baseUrl: fake.url,
+          auth: { secretRef: { name: 'fake-creds' } },
+        }) +
+        dockerRemote('nocreds', { type: 'remote', baseUrl: fake.url }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await orchard?.close();
+    await fake?.close();
+  });
+
+  it('sends the Secret as basic auth to the registry and serves the blob', async () => {
+    const r = await new OciClient(orchard.url).req('GET', `/v2/basic/team/app/blobs/${digestOf(blob)}`);
+    expect(r.status).toBe(200);
+    expect(r.body.equals(blob)).toBe(true);
+    expect(fake.seen.filter((s) => s.path.includes('/blobs/')).map((s) => s.auth)).toEqual(['Basic']);
+  });
+
+  it('without credentials the upstream refusal is DENIED', async () => {
+    const r = await new OciClient(orchard.url).req('GET', `/v2/nocreds/team/app/blobs/${digestOf(blob)}`);
+    expect(r.status).toBe(403);
+    expect(r.codes()).toEqual(['DENIED']);
+  });
+});

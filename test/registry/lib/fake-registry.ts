@@ -16,7 +16,8 @@ export interface FakeRegistry {
  * ghcr.io do), blobs whose bytes do not match their digest, and bearer-token
  * auth with the token endpoint on the registry's own host.
  * - `GET /token` needs basic `user:pass` and grants token `T`;
- * - everything under `/v2/{name}/` needs `Bearer T`, else 401 with a challenge;
+ * - everything under `/v2/{name}/` needs `Bearer T`, else 401 with a challenge
+ *   (`auth: 'basic'`: needs basic `user:pass` itself, else 401 `Basic`);
  * - `blobs` listed in `redirect` answer 307 to the CDN; those in `corrupt`
  *   answer 200 with other bytes than the digest names.
  */
@@ -24,6 +25,7 @@ export async function startFakeRegistry(opts: {
   blobs: Record<string, Buffer>;
   corrupt?: Record<string, Buffer>;
   redirect?: string[];
+  auth?: 'bearer' | 'basic';
 }): Promise<FakeRegistry> {
   const seen: FakeRegistry['seen'] = [];
   const cdnSeen: FakeRegistry['cdnSeen'] = [];
@@ -51,7 +53,10 @@ export async function startFakeRegistry(opts: {
         .end('{"token":"T","expires_in":300}');
     }
     if (path === '/v2/') return void res.writeHead(200).end('{}');
-    if (auth !== 'Bearer T') {
+    if (opts.auth === 'basic' && auth !== `Basic ${Buffer.from('user:pass').toString('base64')}`) {
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="fake"' }).end();
+    }
+    if (opts.auth !== 'basic' && auth !== 'Bearer T') {
       const scope = /^\/v2\/(.+)\/(?:blobs|manifests|tags)\//.exec(path)?.[1];
       res.writeHead(401, {
         'www-authenticate': `Bearer realm="${url}/token",service="fake",scope="repository:${scope}:pull"`,
