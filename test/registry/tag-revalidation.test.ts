@@ -75,4 +75,12 @@ describe('tag manifests: TTL and HEAD revalidation against docker-registry', () 
     });
     expect(old.status).toBe(200);
   });
+
+  it('an expired tag is served stale when the upstream is unreachable (staleOnError: network)', async () => {
+    await upstream.stop();
+    await new Promise((r) => setTimeout(r, 1200));
+    const r = await getLatest();
+    expect(r.status).toBe(200);
+    expect(r.headers.get('x-artifact-stale')).toBe('true');
+  });
 });
