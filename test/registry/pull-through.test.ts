@@ -102,6 +102,21 @@ describe('pull-through of docker-registry with skopeo', () => {
     expect(head.headers.get('docker-content-digest')).toBe(multi.index.digest);
   });
 
+  it('a pull by tag then by digest (as containerd resolves) fetches the manifest upstream once', async () => {
+    const oci = new OciClient(orchard.url);
+    const accept = { accept: 'application/vnd.oci.image.manifest.v1+json' };
+    const head = await oci.req('HEAD', '/v2/up/team/app/manifests/1.0', { headers: accept });
+    expect(head.headers.get('docker-content-digest')).toBe(image.manifest.digest);
+    await orchard.settled();
+    const byDigest = await oci.req('GET', `/v2/up/team/app/manifests/${image.manifest.digest}`, {
+      headers: accept,
+    });
+    expect(byDigest.status).toBe(200);
+    expect(byDigest.headers.get('x-artifact-source')).toBe('cache');
+    expect(counting.count('GET', /^\/v2\/team\/app\/manifests\/1\.0$/)).toBe(1);
+    expect(counting.count('GET', new RegExp(`^/v2/team/app/manifests/${image.manifest.digest}$`))).toBe(0);
+  });
+
   it("applies Docker Hub's library/ rule to single-segment names on a docker.io mirror", async () => {
     const out = await tmpDir('oci-hello-');
     await skopeoCopy(`docker://${orchard.host}/hub/hello:stable`, `oci:${out}:stable`);
@@ -146,7 +161,8 @@ describe('pull-through of docker-registry with skopeo', () => {
   });
 
   it('pushing an already-cached image to a hosted repository stores nothing new', async () => {
-    // The first test pulled (and so cached) this image.
+    // The first test pulled (and so cached) this image; let earlier fills finish committing.
+    await orchard.settled();
     const before = await blobKeys(orchard);
     await skopeoCopy(
       `docker://${orchard.host}/up/team/app:v1`,

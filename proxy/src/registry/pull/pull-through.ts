@@ -1,10 +1,11 @@
 import type { CacheEngine, CacheRequest, CacheResult } from '../../cache/index.ts';
 import { respond } from '../../cache/index.ts';
-import { dockerCachePath, isTag, parseDigest } from '../../formats/docker/index.ts';
+import { dockerCachePath, isTag, parseDigest, sha256Of } from '../../formats/docker/index.ts';
 import { NotFoundError } from '../../storage/errors.ts';
 import type { RegistryRequest } from '../context.ts';
 import { OciError } from '../errors.ts';
 import { pageTags, parseTagQuery, sendTags } from '../tags.ts';
+import { TagAliases } from './tag-aliases.ts';
 
 /** Pull-through for `type: remote` docker remotes. Errors are thrown as the engine's ApiErrors or OciErrors. */
 export interface PullThrough {
@@ -27,6 +28,7 @@ const maxTagListBytes = 16 * 1024 * 1024;
  */
 export class EnginePullThrough implements PullThrough {
   private readonly engine: CacheEngine;
+  private readonly aliases = new TagAliases();
 
   constructor(engine: CacheEngine) {
     this.engine = engine;
@@ -38,7 +40,14 @@ export class EnginePullThrough implements PullThrough {
       throw new OciError('MANIFEST_UNKNOWN', 'the reference is neither a tag nor a digest');
     }
     const path = dockerCachePath({ kind: 'manifest', repository: r.target.repository, reference });
+    const remote = r.target.remote.name;
+    if (byDigest?.algorithm === 'sha256') await this.aliases.adopt(this.engine, remote, byDigest.hex, path);
     const result = await this.serve(r, path);
+    if (!byDigest) {
+      // Streaming a cold fill, the digest is only the upstream's word; `adopt` checks it against the stored bytes.
+      const hex = result.object.digest ?? sha256Of(result.object.headers['docker-content-digest'] ?? '');
+      if (hex) this.aliases.remember(remote, hex, path);
+    }
     const digest = byDigest ? reference : result.object.digest ? `sha256:${result.object.digest}` : undefined;
     const ctx = r.ctx;
     // The digest of the bytes served; an upstream's header is only trusted before the digest is known.
