@@ -41,11 +41,16 @@ export function createApp(deps: ProxyDeps, modules: RouteModule[]): Koa {
   app.use(requestId());
   app.use(accessLog({ logger: deps.logger, registry: deps.registry }));
   app.use(errorHandler(deps.logger));
+  // Runs after everything below has had its turn, so allowedMethods can still
+  // answer 405 for a path that exists under another method.
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.status === 404 && ctx.body == null) {
+      throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
+    }
+  });
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true, methodNotAllowed: () => new ApiError('METHOD_NOT_ALLOWED') }));
-  app.use(async (ctx) => {
-    throw new ApiError('NOT_FOUND', `no route for ${ctx.method} ${ctx.path}`);
-  });
   // Errors are rendered by errorHandler; Koa's default handler would print stacks to stderr.
   app.silent = true;
   return app;
