@@ -77,10 +77,12 @@ describe('tag manifests: TTL and HEAD revalidation against docker-registry', () 
   });
 
   it('an expired tag is served stale when the upstream is unreachable (staleOnError: network)', async () => {
+    await orchard.settled();
     await upstream.stop();
     await new Promise((r) => setTimeout(r, 1200));
     const r = await getLatest();
-    expect(r.status).toBe(200);
-    expect(r.headers.get('x-artifact-stale')).toBe('true');
+    const seen = `${r.status} source=${r.headers.get('x-artifact-source')} upstream=${counting.seen.slice(-3).join(', ')}`;
+    expect(r.status, seen).toBe(200);
+    expect(r.headers.get('x-artifact-stale'), seen).toBe('true');
   });
 });
