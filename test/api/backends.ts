@@ -3,6 +3,7 @@
 // restart. The s3/PostgreSQL pair needs the services `npm test` starts and
 // fails with a clear message without them.
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { Registry } from 'prom-client';
@@ -21,7 +22,7 @@ export interface Backends {
   name: string;
   /** Open (or reopen, after a simulated restart) the database and the store. */
   open(): Promise<{ db: Database; blobs: BlobStore }>;
-  /** Drop what `open` created (schema, bucket prefix stays: content-addressed, harmless). */
+  /** Drop what `open` created: the directory, or the schema (the bucket prefix stays; content-addressed, harmless). */
   dispose(): Promise<void>;
 }
 
@@ -37,7 +38,8 @@ export async function fsAndPglite(): Promise<Backends> {
       });
       return { db, blobs };
     },
-    dispose: async () => {},
+    // The harness removes beforeAll temp dirs only on a clean worker exit; this may hold GiBs.
+    dispose: () => rm(dir, { recursive: true, force: true }),
   };
 }
 

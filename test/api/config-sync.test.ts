@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type OrchardConfig } from '../../proxy/src/config/index.ts';
@@ -41,7 +41,10 @@ beforeAll(async () => {
   );
   s = await startTestServer({ config: source });
 });
-afterAll(() => s.close());
+afterAll(async () => {
+  await s.close();
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe('config sync', () => {
   it('creates configured projects and packages, then follows changes', async () => {

@@ -4,7 +4,7 @@
 // placeholders the README elides (hashes, upload id, sizes) are substituted.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -57,6 +57,7 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   await proc?.stop();
+  await rm(work, { recursive: true, force: true });
 });
 
 describe('the seed README examples, with curl', () => {
