@@ -197,4 +197,12 @@ describe('resumable upload', () => {
       /not found/i,
     );
   });
+
+  it('stops its sweeper timer once the proxy has shut down', async () => {
+    const other = await startTestServer({ sweepIntervalMs: 20 });
+    expect(other.sweeper.active).toBe(true);
+    await other.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(other.sweeper.active).toBe(false);
+  });
 });

@@ -35,6 +35,8 @@ export interface TestServerOptions {
   clock?: Clock;
   limits?: Partial<HostedLimits>;
   config?: ConfigSource;
+  /** Run the sweeper's timer at this interval (default: off; tests call sweepOnce). */
+  sweepIntervalMs?: number;
 }
 
 const quietLogger = createLogger({ level: 'error', write: () => {} });
@@ -60,7 +62,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   let configSync: ConfigSync | undefined;
   const module = hostedApi({
     limits: opts.limits,
-    sweepIntervalMs: 0,
+    sweepIntervalMs: opts.sweepIntervalMs ?? 0,
     configSyncIntervalMs: 0,
     onSweeper: (s) => (sweeper = s),
     onConfigSync: (s) => (configSync = s),

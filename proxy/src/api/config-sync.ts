@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/database.ts';
 import type { HostedDeps } from './context.ts';
 import { namePattern, platformPattern } from './names.ts';
+import { isShutDown } from './sweeper.ts';
 
 /**
  * Materialise the Project and Package custom resources of the live config as
@@ -33,9 +34,10 @@ export class ConfigSync {
   start(intervalMs: number): void {
     if (this.timer) return;
     const tick = () =>
-      this.syncIfChanged().catch((err) =>
-        this.deps.logger.warn('project/package config sync failed', { error: (err as Error).message }),
-      );
+      this.syncIfChanged().catch((err) => {
+        if (isShutDown(err)) this.stop();
+        else this.deps.logger.warn('project/package config sync failed', { error: (err as Error).message });
+      });
     void tick();
     this.timer = setInterval(tick, intervalMs);
     this.timer.unref();

@@ -2,6 +2,11 @@ import { abortSessions, sweepTempObjects } from './cleanup.ts';
 import type { HostedDeps } from './context.ts';
 import { expireSessions } from './repo/sessions.ts';
 
+/** The database's own "closed" error: the proxy that owns this timer has shut down. */
+export function isShutDown(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('database closed');
+}
+
 export interface SweepResult {
   expired: number;
   tempObjectsRemoved: number;
@@ -34,9 +39,11 @@ export class UploadSweeper {
   start(intervalMs: number): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.sweepOnce().catch((err) =>
-        this.deps.logger.warn('upload sweep failed', { error: (err as Error).message }),
-      );
+      this.sweepOnce().catch((err) => {
+        // Route modules have no close hook yet: a closed database means the proxy shut down.
+        if (isShutDown(err)) this.stop();
+        else this.deps.logger.warn('upload sweep failed', { error: (err as Error).message });
+      });
     }, intervalMs);
     this.timer.unref();
   }
@@ -44,6 +51,11 @@ export class UploadSweeper {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  /** Whether the periodic timer is running. */
+  get active(): boolean {
+    return this.timer !== undefined;
   }
 
   private async sweep(): Promise<SweepResult> {
