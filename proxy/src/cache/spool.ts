@@ -162,7 +162,12 @@ export class Spool {
    * waits for the writer as needed. Takes a reference that is released when
    * the stream ends or is destroyed. `onBytes` sees every chunk delivered.
    */
-  createReader(opts: { start?: number; end?: number; onBytes?: (n: number) => void } = {}): Readable {
+  createReader(
+    opts: { start?: number; end?: number; onBytes?: (n: number) => void; chunkBytes?: number } = {},
+  ): Readable {
+    // Small window chunks are joined up to `join` bytes; file reads are at most `fileChunk`.
+    const join = opts.chunkBytes ?? joinBelow;
+    const fileChunk = Math.max(readChunk, join);
     if (this.closed) throw new Error('spool is closed');
     this.refs++;
     let pos = opts.start ?? 0;
@@ -175,11 +180,11 @@ export class Spool {
       this.release();
     };
     const stream: Readable = new Readable({
-      highWaterMark: readChunk,
+      highWaterMark: fileChunk,
       read: () => {
         if (busy) return;
         busy = true;
-        this.next(pos, stopAt, () => stream.destroyed).then(
+        this.next(pos, stopAt, join, fileChunk, () => stream.destroyed).then(
           (step) => {
             busy = false;
             if (stream.destroyed) return;
@@ -234,19 +239,16 @@ export class Spool {
    * is handed out as is (no copy); smaller neighbours are joined up to that
    * size, so the socket and the store never see a stream of tiny writes.
    */
-  private fromWindow(pos: number, end: number): Buffer | undefined {
+  private fromWindow(pos: number, end: number, join: number): Buffer | undefined {
     const first = this.recent[0];
     if (!first || pos < first.start) return undefined;
     let i = this.recent.length - 1;
     while (i > 0 && this.recent[i]!.start > pos) i--;
     const parts: Buffer[] = [];
     let total = 0;
-    for (let at = pos; i < this.recent.length && at < end && total < joinBelow; i++) {
+    for (let at = pos; i < this.recent.length && at < end && total < join; i++) {
       const c = this.recent[i]!;
-      const part = c.buf.subarray(
-        at - c.start,
-        Math.min(c.buf.length, end - c.start, at - c.start + readChunk),
-      );
+      const part = c.buf.subarray(at - c.start, Math.min(c.buf.length, end - c.start, at - c.start + join));
       if (part.length === 0) break;
       parts.push(part);
       total += part.length;
@@ -257,26 +259,37 @@ export class Spool {
   }
 
   /** The next chunk at `pos`, waiting for the writer while none is available. */
-  private async next(pos: number, stopAt: number, cancelled: () => boolean): Promise<Buffer | 'end'> {
+  private async next(
+    pos: number,
+    stopAt: number,
+    join: number,
+    fileChunk: number,
+    cancelled: () => boolean,
+  ): Promise<Buffer | 'end'> {
     for (;;) {
-      const step = await this.step(pos, stopAt);
+      const step = await this.step(pos, stopAt, join, fileChunk);
       if (step !== 'wait') return step;
       await new Promise<void>((resolve) => this.waiters.add(resolve));
       if (cancelled()) return 'end';
     }
   }
 
-  private async step(pos: number, stopAt: number): Promise<Buffer | 'wait' | 'end'> {
+  private async step(
+    pos: number,
+    stopAt: number,
+    join: number,
+    fileChunk: number,
+  ): Promise<Buffer | 'wait' | 'end'> {
     if (this.current === 'failed') throw this.failure;
     const complete = this.current === 'complete';
     const available = complete ? this.size : Math.max(0, this.size - 1);
     const limit = Math.min(available, stopAt);
     if (pos < limit) {
-      const cached = this.fromWindow(pos, limit);
+      const cached = this.fromWindow(pos, limit, join);
       if (cached) return cached;
       // Behind the window: from the file, never past what is on disk.
       if (this.diskError) throw this.diskError;
-      const want = Math.min(readChunk, limit - pos, this.flushed - pos);
+      const want = Math.min(fileChunk, limit - pos, this.flushed - pos);
       if (want <= 0) return 'wait';
       const buf = Buffer.allocUnsafe(want);
       const { bytesRead } = await this.handle.read(buf, 0, want, pos);
