@@ -6,8 +6,9 @@
 // 3. upstream GETs of that layer for 8 concurrent cold pulls (target exactly 1).
 // Every server is its own process (Orchard runs `node proxy/src/main.ts` with
 // its embedded backends); each cold figure uses fresh caches of both.
-// Throughputs take the best of ORCHARD_BENCH_REGISTRY_RUNS (default 3), each
-// after a 4 MiB warm-up blob (cold then warm) so both servers are warm.
+// Throughputs come from ORCHARD_BENCH_REGISTRY_RUNS (default 3) paired rounds
+// (fresh caches of both, back to back; the round with the median ratio is
+// reported), each after a 4 MiB warm-up blob so both servers are warm.
 // ORCHARD_BENCH_REGISTRY_SIZE_MB (default 256) sets the layer size.
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -113,32 +114,58 @@ async function warmUp(cache: Cache, layers: Layers): Promise<void> {
   await download(cache.blobUrl(layers.warmup), warmupSize);
 }
 
-/** Best cold and warm throughput over `runs` fresh caches, straight from the upstream (no counting proxy in between). */
-async function throughput(
+/** One cache's cold and warm throughput for the layer, after the warm-up blob. */
+async function measure(
   side: Side,
   upstream: string,
   layers: Layers,
-  log: BenchContext['log'],
 ): Promise<{ cold: number; warm: number }> {
-  let cold = 0;
-  let warm = 0;
-  for (let i = 0; i < runs; i++) {
-    const cache = await side.start(upstream);
-    try {
-      await warmUp(cache, layers);
-      const url = cache.blobUrl(layers.digest);
-      const c = await download(url);
-      // Let the cache finish committing what it streamed before measuring hits.
-      await new Promise((r) => setTimeout(r, 500));
-      const w = Math.max(await download(url), await download(url));
-      log(`${side.name} run ${i + 1}: cold ${c.toFixed(0)} MiB/s, warm ${w.toFixed(0)} MiB/s`);
-      cold = Math.max(cold, c);
-      warm = Math.max(warm, w);
-    } finally {
-      await cache.stop();
-    }
+  const cache = await side.start(upstream);
+  try {
+    await warmUp(cache, layers);
+    const url = cache.blobUrl(layers.digest);
+    const cold = await download(url);
+    // Let the cache finish committing what it streamed before measuring hits.
+    await new Promise((r) => setTimeout(r, 500));
+    const warm = Math.max(await download(url), await download(url));
+    return { cold, warm };
+  } finally {
+    await cache.stop();
   }
-  return { cold, warm };
+}
+
+interface Pair {
+  orchard: number;
+  distribution: number;
+}
+
+/**
+ * Paired rounds on a shared, noisy machine: each round measures fresh caches
+ * of both, back to back (the order alternating), straight from the upstream;
+ * the round with the median ratio is reported, for cold and warm separately.
+ */
+async function pairedRounds(sides: Side[], upstream: string, layers: Layers, log: BenchContext['log']) {
+  const cold: Pair[] = [];
+  const warm: Pair[] = [];
+  for (let round = 1; round <= runs; round++) {
+    const order = round % 2 === 1 ? sides : [...sides].reverse();
+    const got = new Map<string, { cold: number; warm: number }>();
+    for (const side of order) got.set(side.name, await measure(side, upstream, layers));
+    const o = got.get('orchard')!;
+    const d = got.get('distribution')!;
+    cold.push({ orchard: o.cold, distribution: d.cold });
+    warm.push({ orchard: o.warm, distribution: d.warm });
+    const f = (v: number) => v.toFixed(0);
+    log(
+      `round ${round}: cold ${f(o.cold)} vs ${f(d.cold)} (${(o.cold / d.cold).toFixed(2)}), warm ${f(o.warm)} vs ${f(d.warm)} (${(o.warm / d.warm).toFixed(2)}) MiB/s`,
+    );
+  }
+  return { cold: medianPair(cold), warm: medianPair(warm) };
+}
+
+function medianPair(pairs: Pair[]): Pair {
+  const sorted = [...pairs].sort((a, b) => a.orchard / a.distribution - b.orchard / b.distribution);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
 /** Upstream GETs of the layer while 8 clients pull it cold at once, counted by a proxy in front of the upstream. */
@@ -167,8 +194,7 @@ const bench: BenchModule = async ({ log }) => {
       { digest, size },
       { digest: warmup, size: warmupSize },
     ]);
-    const orchard = await throughput(sides[0]!, upstream.url, { digest, warmup }, log);
-    const distribution = await throughput(sides[1]!, upstream.url, { digest, warmup }, log);
+    const { cold, warm } = await pairedRounds(sides, upstream.url, { digest, warmup }, log);
     const [orchardGets, distributionGets] = [
       await concurrentColdGets(sides[0]!, digest),
       await concurrentColdGets(sides[1]!, digest),
@@ -178,15 +204,15 @@ const bench: BenchModule = async ({ log }) => {
       {
         name: `cold blob throughput (${mb})`,
         unit: 'MiB/s',
-        value: orchard.cold,
-        baseline: { name: 'distribution pull-through', value: distribution.cold },
+        value: cold.orchard,
+        baseline: { name: 'distribution pull-through', value: cold.distribution },
         target: 1.0,
       },
       {
         name: `warm blob throughput (${mb})`,
         unit: 'MiB/s',
-        value: orchard.warm,
-        baseline: { name: 'distribution pull-through', value: distribution.warm },
+        value: warm.orchard,
+        baseline: { name: 'distribution pull-through', value: warm.distribution },
         target: 1.0,
       },
       {
