@@ -3,7 +3,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { ConfigWatcher } from './config/index.ts';
 import { createCoordinator } from './coord/index.ts';
 import { createDatabase } from './db/index.ts';
-import { createApp, type ProxyDeps } from './http/app.ts';
+import { closeApp, createApp, type ProxyDeps } from './http/app.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { listen } from './http/server.ts';
 import { routeModules } from './routes.ts';
@@ -63,6 +63,7 @@ export async function startProxy(
     deps,
     close: async () => {
       await server.close(settings.shutdownGraceMs);
+      await closeApp(app);
       watcher.stop();
       await Promise.allSettled([db.close(), blobs.close(), coord.close()]);
     },

@@ -73,7 +73,14 @@ afterAll(async () => {
 /** Run npm in a project dir with only our registry configured (a temp userconfig and cache). */
 async function npm(dir: string, registry: string, args: string[]): Promise<RunResult> {
   const npmrc = join(dir, '.npmrc');
-  await writeFile(npmrc, `registry=${registry}/\n`);
+  // The lockfile must record the tarball URLs npm resolved, whatever the
+  // machine's own npm config says.
+  await writeFile(npmrc, `registry=${registry}/\nomit-lockfile-registry-resolved=false\n`);
+  // Under `npm test`, npm exports its own config to children as npm_config_*
+  // variables, which would override the userconfig above.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_')),
+  );
   return runClient(
     'npm',
     [
@@ -86,7 +93,7 @@ async function npm(dir: string, registry: string, args: string[]): Promise<RunRe
       '--no-fund',
       '--no-update-notifier',
     ],
-    { cwd: dir },
+    { cwd: dir, env },
   );
 }
 

@@ -58,6 +58,12 @@ export function hostedApi(opts: HostedApiOptions = {}): RouteModule {
     const syncInterval = opts.configSyncIntervalMs ?? 5_000;
     if (syncInterval > 0) sync.start(syncInterval);
     opts.onConfigSync?.(sync);
+    return {
+      close: () => {
+        sweeper.stop();
+        sync.stop();
+      },
+    };
   };
 }
 

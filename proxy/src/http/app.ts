@@ -30,13 +30,28 @@ export interface ProxyDeps {
   config: ConfigSource;
 }
 
-/** A route module adds its routes to the shared router. One per API surface. */
-export type RouteModule = (router: Router, deps: ProxyDeps) => void;
+/**
+ * A route module adds its routes to the shared router. One per API surface.
+ * A module that starts background work (sweepers, pollers) returns a handle
+ * whose `close` stops it; `closeApp` calls them before the backends close.
+ */
+export type RouteModule = (router: Router, deps: ProxyDeps) => void | ModuleHandle;
+
+export interface ModuleHandle {
+  close(): void | Promise<void>;
+}
+
+const handles = new WeakMap<Koa, ModuleHandle[]>();
 
 export function createApp(deps: ProxyDeps, modules: RouteModule[]): Koa {
   const app = new Koa({ proxy: true });
   const router = new Router();
-  for (const mount of modules) mount(router, deps);
+  const started: ModuleHandle[] = [];
+  for (const mount of modules) {
+    const handle = mount(router, deps);
+    if (handle) started.push(handle);
+  }
+  handles.set(app, started);
 
   app.use(requestId());
   app.use(accessLog({ logger: deps.logger, registry: deps.registry }));
@@ -54,4 +69,11 @@ export function createApp(deps: ProxyDeps, modules: RouteModule[]): Koa {
   // Errors are rendered by errorHandler; Koa's default handler would print stacks to stderr.
   app.silent = true;
   return app;
+}
+
+/** Stop every module's background work. Idempotent. */
+export async function closeApp(app: Koa): Promise<void> {
+  const started = handles.get(app) ?? [];
+  handles.delete(app);
+  await Promise.allSettled(started.map((h) => h.close()));
 }
