@@ -66,7 +66,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
 function int(v: string | undefined, dflt: number): number {
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`expected a non-negative integer, got ${JSON.stringify(v)}`);
   return n;
 }
 

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { systemClock, type Clock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { ConfigWatcher } from './config/index.ts';
 import { createCoordinator } from './coord/index.ts';
 import { createDatabase } from './db/index.ts';

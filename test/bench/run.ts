@@ -37,12 +37,14 @@ function printResult(r: BenchResult): void {
   const fmt = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ${r.unit}`;
   const ratio = r.baseline ? r.value / r.baseline.value : undefined;
   const verdict =
-    r.target === undefined || ratio === undefined && r.targetKind !== 'max'
+    r.target === undefined || (ratio === undefined && r.targetKind !== 'max')
       ? ''
       : meets(r, ratio)
         ? '  [meets target]'
         : '  [BELOW target]';
-  const against = r.baseline ? ` vs ${r.baseline.name} ${fmt(r.baseline.value)} → ratio ${ratio!.toFixed(2)}` : '';
+  const against = r.baseline
+    ? ` vs ${r.baseline.name} ${fmt(r.baseline.value)} → ratio ${ratio!.toFixed(2)}`
+    : '';
   const target = r.target === undefined ? '' : ` (target ${r.targetKind === 'max' ? '<' : '≥'} ${r.target})`;
   process.stdout.write(`   ${r.name}: ${fmt(r.value)}${against}${target}${verdict}\n`);
 }

@@ -81,7 +81,10 @@ describe('proxy on embedded defaults (npm start)', () => {
 
   it('keeps the last good config when a broken file appears, and reports it on /ready', async () => {
     const before = (await (await fetch(`${base}/`)).json()) as { remotes: unknown[] };
-    await writeFile(join(configDir, 'zz-broken.yaml'), 'apiVersion: orchard.dev/v1alpha1\nkind: Remote\nmetadata: {name: bad\n');
+    await writeFile(
+      join(configDir, 'zz-broken.yaml'),
+      'apiVersion: orchard.dev/v1alpha1\nkind: Remote\nmetadata: {name: bad\n',
+    );
     try {
       let report: string | undefined;
       await waitUntil(

@@ -35,6 +35,7 @@ export interface ProxyDeps {
  * A module that starts background work (sweepers, pollers) returns a handle
  * whose `close` stops it; `closeApp` calls them before the backends close.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: most modules start nothing and return nothing
 export type RouteModule = (router: Router, deps: ProxyDeps) => void | ModuleHandle;
 
 export interface ModuleHandle {

@@ -5,9 +5,12 @@ import { ApiError, errorCodes } from './errors.ts';
 describe('error codes', () => {
   const doc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 
-  it.each(Object.entries(errorCodes))('%s is documented in docs/errors.md with its status', (code, { status }) => {
-    expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\| ${status} +\\|`));
-  });
+  it.each(Object.entries(errorCodes))(
+    '%s is documented in docs/errors.md with its status',
+    (code, { status }) => {
+      expect(doc).toMatch(new RegExp(`\\| \`${code}\` +\\| ${status} +\\|`));
+    },
+  );
 
   it('documents no code that is not registered', () => {
     const documented = [...doc.matchAll(/^\| `([A-Z_]+)` +\|/gm)].map((m) => m[1]);

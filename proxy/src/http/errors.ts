@@ -10,7 +10,7 @@ export const errorCodes = {
   INVALID_NAME: { status: 400, message: 'The name does not match the allowed character set or length.' },
   UNAUTHORIZED: { status: 401, message: 'Authentication is required.' },
   FORBIDDEN: { status: 403, message: 'Access to this resource is denied.' },
-  PATH_NOT_ALLOWED: { status: 403, message: 'The path matches none of the remote\'s patterns.' },
+  PATH_NOT_ALLOWED: { status: 403, message: "The path matches none of the remote's patterns." },
   NOT_FOUND: { status: 404, message: 'The resource does not exist.' },
   REMOTE_NOT_FOUND: { status: 404, message: 'No remote with this name is configured.' },
   QUARANTINED: { status: 404, message: 'The artifact is quarantined because it was published too recently.' },
@@ -23,7 +23,10 @@ export const errorCodes = {
   VALIDATION_FAILED: { status: 422, message: 'The request body failed validation.' },
   INTERNAL: { status: 500, message: 'An internal error occurred.' },
   UPSTREAM_ERROR: { status: 502, message: 'The upstream answered with an error or an invalid body.' },
-  UPSTREAM_INTEGRITY: { status: 502, message: 'The upstream sent content that does not match its published digest.' },
+  UPSTREAM_INTEGRITY: {
+    status: 502,
+    message: 'The upstream sent content that does not match its published digest.',
+  },
   UPSTREAM_UNREACHABLE: { status: 502, message: 'The upstream could not be reached.' },
   NOT_READY: { status: 503, message: 'A dependency is not ready.' },
   UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream did not answer in time.' },
@@ -38,7 +41,11 @@ export class ApiError extends Error {
   /** Extra response headers, e.g. `Content-Range` on 416. */
   readonly headers?: Record<string, string>;
 
-  constructor(code: ErrorCode, message?: string, opts: { detail?: unknown; headers?: Record<string, string>; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    opts: { detail?: unknown; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
     super(message ?? errorCodes[code].message, { cause: opts.cause });
     this.name = 'ApiError';
     this.code = code;

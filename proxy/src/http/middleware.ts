@@ -37,7 +37,11 @@ export function errorHandler(logger: Logger): Koa.Middleware {
     } catch (thrown) {
       const err = toApiError(thrown);
       if (err.status >= 500) {
-        logger.error('request failed', { request_id: ctx.state.requestId, code: err.code, error: describe(thrown) });
+        logger.error('request failed', {
+          request_id: ctx.state.requestId,
+          code: err.code,
+          error: describe(thrown),
+        });
       }
       if (ctx.headerSent || !ctx.writable) {
         // Streaming already began: the only honest signal left is to abort the connection.

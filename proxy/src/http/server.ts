@@ -14,7 +14,10 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export async function listen(app: Koa, opts: { host: string; port: number; logger: Logger }): Promise<RunningServer> {
+export async function listen(
+  app: Koa,
+  opts: { host: string; port: number; logger: Logger },
+): Promise<RunningServer> {
   const server = createServer(app.callback());
   // Long uploads and slow clients: do not let Node's defaults cut healthy transfers.
   server.requestTimeout = 0;
@@ -33,7 +36,9 @@ export async function listen(app: Koa, opts: { host: string; port: number; logge
     close: (graceMs = 25_000) =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          opts.logger.warn('shutdown grace period over; closing remaining connections', { grace_ms: graceMs });
+          opts.logger.warn('shutdown grace period over; closing remaining connections', {
+            grace_ms: graceMs,
+          });
           server.closeAllConnections();
         }, graceMs);
         timer.unref();

@@ -35,12 +35,19 @@ export const systemRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
         clustered: s.clustered,
         config_path: s.configPath,
         database: s.database
-          ? { engine: 'postgres', host: s.database.host, port: s.database.port, database: s.database.database }
+          ? {
+              engine: 'postgres',
+              host: s.database.host,
+              port: s.database.port,
+              database: s.database.database,
+            }
           : { engine: 'pglite', dir: `${s.dataDir}/pg` },
         blob_store: s.s3
           ? { backend: 's3', endpoint: s.s3.endpoint, region: s.s3.region, bucket: s.s3.bucket }
           : { backend: 'fs', dir: `${s.dataDir}/blobs` },
-        coordinator: s.redisUrl ? { backend: 'redis', url: stripUserInfo(s.redisUrl) } : { backend: 'memory' },
+        coordinator: s.redisUrl
+          ? { backend: 'redis', url: stripUserInfo(s.redisUrl) }
+          : { backend: 'memory' },
         max_upload_bytes: s.maxUploadBytes,
       },
       config: deps.config.current().redacted(),
