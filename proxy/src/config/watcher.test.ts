@@ -76,7 +76,7 @@ describe('ConfigWatcher', () => {
     const dir = await temp({ '..2026_01_01_00_00_00.1/config.yaml': good('https://v1.example.com') });
     await symlink('..2026_01_01_00_00_00.1', join(dir, '..data'));
     await symlink('..data/config.yaml', join(dir, 'config.yaml'));
-    const { watcher, events } = makeWatcher(dir);
+    const { watcher } = makeWatcher(dir);
     expect((await watcher.start()).remotes.get('r')!.baseUrl).toBe('https://v1.example.com');
 
     // What the kubelet does: write a new timestamped dir, point ..data at it atomically, drop the old one.
