@@ -9,7 +9,7 @@ const bucket = process.env.ORCHARD_TEST_S3_BUCKET;
 if (!endpoint || !bucket) {
   throw new Error(
     'ORCHARD_TEST_S3_ENDPOINT and ORCHARD_TEST_S3_BUCKET are not set: run this suite through `npm test`, ' +
-      'which starts an S3 server, or start one with test/storage/serve-s3rver.ts and set them by hand',
+      'which starts an S3 server, or start one with `node hack/services/serve.ts s3` and export what it prints',
   );
 }
 
