@@ -274,7 +274,7 @@ export class CacheEngine {
       start = await flight.started;
       if (joined || !flight.isLeader) this.metrics.followers.inc(labels);
       if (start.kind === 'stream') {
-        const served = (n: number) => this.metrics.servedBytes.inc(labels, n);
+        const served = (n: number) => this.metrics.served(labels, n);
         const body = start.spool.createReader({ onBytes: served });
         this.metrics.count(labels, 'miss');
         return {
@@ -360,7 +360,7 @@ export class CacheEngine {
         headers: entry.headers,
         bytes: this.blobMemory.get(entry.digest),
         open: (range) => this.openBlob(entry, range),
-        countServed: (n) => this.metrics.servedBytes.inc(labels, n),
+        countServed: (n) => this.metrics.served(labels, n),
       },
     };
   }

@@ -76,13 +76,20 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
   };
   run.resolve({ kind: 'stream', spool, meta });
 
-  const hasher = new DigestingTransform({
-    expected: input.expected,
-    sha256: false,
-    onBytes: (n) => deps.metrics.upstreamBytes.inc(labels, n),
+  const countBytes = (n: number) => deps.metrics.upstreamBytes.inc(labels, n);
+  // A verifier only when there is a digest to check before the last byte is released.
+  const verifier = input.expected
+    ? new DigestingTransform({ expected: input.expected, sha256: false })
+    : undefined;
+  let received = 0;
+  const sink = spool.writable({
+    onBytes: (n) => {
+      received += n;
+      countBytes(n);
+    },
   });
   try {
-    await pipeline(res.body, hasher, spool.writable());
+    await (verifier ? pipeline(res.body, verifier, sink) : pipeline(res.body, sink));
     spool.complete();
   } catch (err) {
     spool.fail(err as Error);
@@ -105,7 +112,7 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
     if (!knownSha) await deps.blobs.delete(storeKey).catch(() => {});
     return { kind: 'aborted' };
   }
-  await commit(run, input, { digest, size: hasher.size, contentType, headers: meta.headers });
+  await commit(run, input, { digest, size: received, contentType, headers: meta.headers });
   return { kind: 'stored' };
 }
 

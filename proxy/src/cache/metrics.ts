@@ -67,7 +67,29 @@ export class CacheMetrics {
       });
   }
 
+  private readonly children = new Map<string, { inc(n?: number): void }>();
+
   count(labels: Labels, result: CacheResultLabel): void {
-    this.requests.inc({ ...labels, result });
+    this.child(this.requests, 'r', labels.remote, labels.package, result).inc();
+  }
+
+  /** Bytes sent to a client (hot path: per chunk). */
+  served(labels: Labels, n: number): void {
+    this.child(this.servedBytes, 's', labels.remote, labels.package).inc(n);
+  }
+
+  /**
+   * The labelled child of a family, memoized: prom-client hashes the label
+   * object on every call otherwise, which shows on small warm hits. Label
+   * values are remote names, package types and results: a bounded set.
+   */
+  private child(family: Counter<string>, tag: string, ...values: string[]): { inc(n?: number): void } {
+    const key = `${tag}\u0000${values.join('\u0000')}`;
+    let c = this.children.get(key);
+    if (!c) {
+      c = family.labels(...values);
+      this.children.set(key, c);
+    }
+    return c;
   }
 }

@@ -82,7 +82,8 @@ function setHeaders(ctx: Koa.Context, result: CacheResult): void {
   const o = result.object;
   for (const [k, v] of Object.entries(o.headers)) ctx.set(k, v);
   ctx.set('X-Artifact-Source', result.source);
-  ctx.type = o.contentType;
+  // Stored types are complete (with any charset): skip Koa's mime lookup on every hit.
+  ctx.set('Content-Type', o.contentType);
   ctx.set('Accept-Ranges', o.body ? 'none' : 'bytes');
   if (o.digest) {
     ctx.set('ETag', `"${o.digest}"`);

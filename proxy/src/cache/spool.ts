@@ -82,13 +82,14 @@ export class Spool {
   }
 
   /** The stream the fill pipes the (verified-so-far) body into. Ending it does NOT complete the spool. */
-  writable(): Writable {
+  writable(opts: { onBytes?: (n: number) => void } = {}): Writable {
     return new Writable({
       highWaterMark: readChunk,
       write: (chunk: Buffer, _enc, cb) => {
         if (this.diskError) return cb(this.diskError);
         if (this.current !== 'writing') return cb(new Error(`spool is ${this.current}`));
         // Readable at once, from memory; the disk copy is for readers that fall behind the window.
+        opts.onBytes?.(chunk.length);
         const position = this.size;
         this.size += chunk.length;
         this.remember(position, chunk);
@@ -179,19 +180,29 @@ export class Spool {
       released = true;
       this.release();
     };
+    const deliver = (buf: Buffer): boolean => {
+      pos += buf.length;
+      opts.onBytes?.(buf.length);
+      return stream.push(buf);
+    };
     const stream: Readable = new Readable({
       highWaterMark: fileChunk,
       read: () => {
         if (busy) return;
+        // Fast path: whatever the window holds, handed over synchronously.
+        for (;;) {
+          const now = this.windowStep(pos, stopAt, join);
+          if (now === undefined) break;
+          if (now === 'end') return void stream.push(null);
+          if (!deliver(now)) return;
+        }
         busy = true;
         this.next(pos, stopAt, join, fileChunk, () => stream.destroyed).then(
           (step) => {
             busy = false;
             if (stream.destroyed) return;
             if (step === 'end') return void stream.push(null);
-            pos += step.length;
-            opts.onBytes?.(step.length);
-            stream.push(step);
+            deliver(step);
           },
           (err: Error) => {
             busy = false;
@@ -256,6 +267,18 @@ export class Spool {
     }
     if (parts.length === 0) return undefined;
     return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+  }
+
+  /**
+   * What the window can give at `pos` right now: bytes, `end`, or undefined
+   * when the reader must wait, read the file, or see a failure (the slow path).
+   */
+  private windowStep(pos: number, stopAt: number, join: number): Buffer | 'end' | undefined {
+    if (this.current === 'failed') return undefined;
+    const complete = this.current === 'complete';
+    const limit = Math.min(complete ? this.size : Math.max(0, this.size - 1), stopAt);
+    if (pos < limit) return this.fromWindow(pos, limit, join);
+    return complete ? 'end' : undefined;
   }
 
   /** The next chunk at `pos`, waiting for the writer while none is available. */
