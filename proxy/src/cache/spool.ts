@@ -162,13 +162,14 @@ export class Spool {
    * A stream of bytes `start`..`end` (inclusive; default: to the end), which
    * waits for the writer as needed. Takes a reference that is released when
    * the stream ends or is destroyed. `onBytes` sees every chunk delivered.
+   * `fileChunkBytes` sizes the reads of a reader that fell behind the window.
    */
   createReader(
-    opts: { start?: number; end?: number; onBytes?: (n: number) => void; chunkBytes?: number } = {},
+    opts: { start?: number; end?: number; onBytes?: (n: number) => void; fileChunkBytes?: number } = {},
   ): Readable {
-    // Small window chunks are joined up to `join` bytes; file reads are at most `fileChunk`.
-    const join = opts.chunkBytes ?? joinBelow;
-    const fileChunk = Math.max(readChunk, join);
+    // Window chunks pass uncopied (small ones joined up to `join`); file reads are `fileChunk` at most.
+    const join = joinBelow;
+    const fileChunk = Math.max(readChunk, opts.fileChunkBytes ?? 0);
     if (this.closed) throw new Error('spool is closed');
     this.refs++;
     let pos = opts.start ?? 0;
