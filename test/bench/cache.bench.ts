@@ -57,7 +57,11 @@ async function startChild(
     if (port) {
       const poll = setInterval(() => {
         fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.ok && (clearInterval(poll), resolve(`http://127.0.0.1:${port}`)),
+          (r) => {
+            if (!r.ok) return;
+            clearInterval(poll);
+            resolve(`http://127.0.0.1:${port}`);
+          },
           () => {},
         );
       }, 200);
@@ -173,12 +177,6 @@ async function load(url: string, connections = 32, seconds = 5): Promise<number>
   const ok = await run(performance.now() + seconds * 1000);
   await pool.close();
   return ok / seconds;
-}
-
-async function best(n: number, f: (i: number) => Promise<number>): Promise<number> {
-  let top = 0;
-  for (let i = 0; i < n; i++) top = Math.max(top, await f(i));
-  return top;
 }
 
 async function vmKiB(pid: number, field: 'VmHWM' | 'VmRSS'): Promise<number> {
