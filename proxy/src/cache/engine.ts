@@ -1,15 +1,11 @@
 import { Readable } from 'node:stream';
-import type { Registry } from 'prom-client';
-import type { Clock } from '../clock.ts';
-import type { OrchardConfig, RemoteConfig } from '../config/index.ts';
-import type { Coordinator } from '../coord/coordinator.ts';
-import type { Database } from '../db/database.ts';
+import type { RemoteConfig } from '../config/index.ts';
 import { type ArtifactHint, type Format, findFormat, getFormat, listFormats } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
-import type { Logger } from '../http/logger.ts';
-import { type BlobStore, type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
-import { UpstreamClient, type UpstreamClientOptions } from '../upstream/client.ts';
+import { type ByteRange, blobKey, type GetResult } from '../storage/blob-store.ts';
+import { UpstreamClient } from '../upstream/client.ts';
 import type { Upstream } from '../upstream/upstream.ts';
+import type { CacheEngineOptions, CacheRequest, CacheResult } from './api.ts';
 import { BlobMemory } from './blob-memory.ts';
 import { classifyPath } from './classify.ts';
 import { type CacheEntry, CacheIndex } from './entries.ts';
@@ -23,63 +19,7 @@ import { CacheMetrics, type CacheResultLabel } from './metrics.ts';
 import { isQuarantined, quarantineApplies, quarantineError } from './quarantine.ts';
 import { SingleFlight } from './single-flight.ts';
 
-export interface CacheEngineOptions {
-  db: Database;
-  blobs: BlobStore;
-  coord: Coordinator;
-  logger: Logger;
-  clock: Clock;
-  registry: Registry;
-  config: { current(): OrchardConfig };
-  /** Where fills spool bodies (created if missing). */
-  spoolDir: string;
-  /** Fill lock lease (default 15 s); a dead leader's key is free again after it. */
-  fillLeaseMs?: number;
-  upstream?: Upstream;
-  upstreamOptions?: UpstreamClientOptions;
-  /** How long a warm hit may trust a remembered index row (default 5000; 0 = always ask the database). */
-  entryMemoryMs?: number;
-  /** Bytes of small blobs kept in memory for warm hits (default 64 MiB; 0 = off), objects up to 1 MiB. */
-  blobMemoryBytes?: number;
-  /** The Format of a package type; defaults to the format registry (`getFormat`). */
-  formatFor?: (packageType: string) => Format;
-}
-
-/** A request for a (remote, normalized path), from any route built on the engine. */
-export interface CacheRequest {
-  remote: RemoteConfig;
-  path: string;
-  /** Absolute URL of the remote on this proxy, no trailing slash (index rewriting). */
-  proxyBase: string;
-}
-
-export interface CacheResult {
-  /** `remote` while the body still streams from the upstream; `cache` when it comes from the store. */
-  source: 'cache' | 'remote';
-  result: CacheResultLabel;
-  /** Served from an expired copy because the upstream failed. */
-  stale: boolean;
-  object: CachedObject;
-}
-
-export interface CachedObject {
-  /** Unknown only while streaming a body the upstream sent without Content-Length. */
-  size?: number;
-  /** sha256 hex; unknown only while streaming a body whose digest was not published. */
-  digest?: string;
-  contentType: string;
-  lastModified?: string;
-  /** Upstream headers the format keeps (lower-case). */
-  headers: Record<string, string>;
-  /** Streaming objects: the body (ranges are not served mid-fill). Must be consumed or destroyed. */
-  body?: Readable;
-  /** Small stored objects already in memory: the whole content. */
-  bytes?: Buffer;
-  /** Stored objects: open the blob. Throws NotFoundError when the blob vanished (see `forget`). */
-  open?(range?: ByteRange): Promise<GetResult>;
-  /** Count bytes actually sent to the client. */
-  countServed(n: number): void;
-}
+export type { CachedObject, CacheEngineOptions, CacheRequest, CacheResult } from './api.ts';
 
 /**
  * The pull-through cache: classify, look up, serve hits, and fill misses and

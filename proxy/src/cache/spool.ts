@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type FileHandle, mkdir, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { SpoolWindow } from './spool-window.ts';
 
 /** Bytes read per reader step; also each reader's buffer size, so memory stays bounded per client. */
 const readChunk = 256 * 1024;
@@ -38,14 +39,12 @@ export type SpoolState = 'writing' | 'complete' | 'failed';
  */
 export class Spool {
   private readonly handle: FileHandle;
-  private readonly windowBytes: number;
   /** Bytes received (readable); the file may lag by the write in flight. */
   private size = 0;
   /** Bytes on disk. */
   private flushed = 0;
-  /** The newest chunks, contiguous, ending at `size`. */
-  private recent: { start: number; buf: Buffer }[] = [];
-  private recentBytes = 0;
+  /** The newest chunks, ending at `size`. */
+  private readonly window: SpoolWindow;
   /** Received, not yet handed to the disk; and the write in flight, if any. */
   private pending: Buffer[] = [];
   private diskBusy = false;
@@ -60,7 +59,7 @@ export class Spool {
 
   private constructor(handle: FileHandle, windowBytes: number) {
     this.handle = handle;
-    this.windowBytes = windowBytes;
+    this.window = new SpoolWindow(windowBytes);
   }
 
   /** Create an anonymous spool file in `dir` (created if missing). The caller holds one reference. */
@@ -92,7 +91,7 @@ export class Spool {
         opts.onBytes?.(chunk.length);
         const position = this.size;
         this.size += chunk.length;
-        this.remember(position, chunk);
+        this.window.remember(position, chunk, this.flushed);
         this.pending.push(chunk);
         this.wake();
         this.flush();
@@ -228,48 +227,6 @@ export class Spool {
     void this.handle.close().catch(() => {});
   }
 
-  /** Keep `chunk` in the window; drop the oldest chunks beyond it (they are on disk by then). */
-  private remember(start: number, chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    this.recent.push({ start, buf: chunk });
-    this.recentBytes += chunk.length;
-    while (this.recent.length > 1) {
-      const first = this.recent[0]!;
-      if (
-        this.recentBytes - first.buf.length < this.windowBytes ||
-        first.start + first.buf.length > this.flushed
-      )
-        break;
-      this.recent.shift();
-      this.recentBytes -= first.buf.length;
-    }
-  }
-
-  /**
-   * Bytes from `pos` (up to `end`, exclusive) out of the window, or undefined
-   * when `pos` is older than the window. A chunk of at least `joinBelow` bytes
-   * is handed out as is (no copy); smaller neighbours are joined up to that
-   * size, so the socket and the store never see a stream of tiny writes.
-   */
-  private fromWindow(pos: number, end: number, join: number): Buffer | undefined {
-    const first = this.recent[0];
-    if (!first || pos < first.start) return undefined;
-    let i = this.recent.length - 1;
-    while (i > 0 && this.recent[i]!.start > pos) i--;
-    const parts: Buffer[] = [];
-    let total = 0;
-    for (let at = pos; i < this.recent.length && at < end && total < join; i++) {
-      const c = this.recent[i]!;
-      const part = c.buf.subarray(at - c.start, Math.min(c.buf.length, end - c.start, at - c.start + join));
-      if (part.length === 0) break;
-      parts.push(part);
-      total += part.length;
-      at += part.length;
-    }
-    if (parts.length === 0) return undefined;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
-  }
-
   /**
    * What the window can give at `pos` right now: bytes, `end`, or undefined
    * when the reader must wait, read the file, or see a failure (the slow path).
@@ -278,7 +235,7 @@ export class Spool {
     if (this.current === 'failed') return undefined;
     const complete = this.current === 'complete';
     const limit = Math.min(complete ? this.size : Math.max(0, this.size - 1), stopAt);
-    if (pos < limit) return this.fromWindow(pos, limit, join);
+    if (pos < limit) return this.window.slice(pos, limit, join);
     return complete ? 'end' : undefined;
   }
 
@@ -309,7 +266,7 @@ export class Spool {
     const available = complete ? this.size : Math.max(0, this.size - 1);
     const limit = Math.min(available, stopAt);
     if (pos < limit) {
-      const cached = this.fromWindow(pos, limit, join);
+      const cached = this.window.slice(pos, limit, join);
       if (cached) return cached;
       // Behind the window: from the file, never past what is on disk.
       if (this.diskError) throw this.diskError;
