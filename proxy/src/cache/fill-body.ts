@@ -60,8 +60,8 @@ async function fillStream(run: FillRun, input: BodyInput, contentType: string): 
   const skipStore = knownSha !== undefined && (await deps.blobs.stat(storeKey)) !== undefined;
   const stored = skipStore
     ? spool.settled()
-    : // When the store falls behind the window, it catches up in 1 MiB reads.
-      deps.blobs.put(storeKey, spool.createReader({ fileChunkBytes: 1024 * 1024 }), {
+    : // When the store falls behind the window, it catches up in 512 KiB reads.
+      deps.blobs.put(storeKey, spool.createReader({ fileChunkBytes: 512 * 1024 }), {
         expectedSha256: knownSha,
         size: declared,
         contentType,

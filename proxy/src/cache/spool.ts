@@ -11,7 +11,7 @@ const defaultWindowBytes = 2 * 1024 * 1024;
 /** Window chunks smaller than this are joined before they are handed to a reader. */
 const joinBelow = 64 * 1024;
 /** Received bytes not yet on disk before the writer pushes back on the upstream. */
-const maxUnflushedBytes = 4 * 1024 * 1024;
+const maxUnflushedBytes = 2 * 1024 * 1024;
 
 export type SpoolState = 'writing' | 'complete' | 'failed';
 
