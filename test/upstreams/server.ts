@@ -47,6 +47,8 @@ export interface RecordedRequest {
   method: string;
   path: string;
   headers: Record<string, string | string[] | undefined>;
+  /** performance.now() when the response was completely handed to the socket (unset until then). */
+  finishedAt?: number;
 }
 
 const block = (seed: number) => {
@@ -140,7 +142,11 @@ export class TestUpstream {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = decodeURI((req.url ?? '/').split('?')[0]!);
-    this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers });
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers };
+    this.requests.push(recorded);
+    res.once('finish', () => {
+      recorded.finishedAt = performance.now();
+    });
     const fault = this.takeFault(path);
     if (fault?.kind === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
     if (fault?.kind === 'status') {
