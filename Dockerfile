@@ -4,6 +4,10 @@
 FROM node:24-slim
 
 ENV NODE_ENV=production
+# glibc keeps freed 256 KiB+ stream buffers in its heap arenas; mapping them
+# separately returns them to the OS (measured: 392 -> 332 MiB peak RSS for 20
+# concurrent 256 MiB cold fetches).
+ENV MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 
 # xz and bzip2 decode apt/dnf indexes (Packages.xz, primary.xml.bz2) and .deb

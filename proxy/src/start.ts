@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { type Clock, systemClock } from './clock.ts';
+import { closeCacheEngine } from './cache/index.ts';
 import { ConfigWatcher } from './config/index.ts';
 import { createCoordinator } from './coord/index.ts';
 import { createDatabase } from './db/index.ts';
@@ -64,6 +65,8 @@ export async function startProxy(
     close: async () => {
       await server.close(settings.shutdownGraceMs);
       await closeApp(app);
+      // Aborts fills still running and closes the upstream connection pools.
+      await closeCacheEngine(deps);
       watcher.stop();
       await Promise.allSettled([db.close(), blobs.close(), coord.close()]);
     },
