@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { type Clock, systemClock } from './clock.ts';
 import { closeCacheEngine } from './cache/index.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { ConfigWatcher } from './config/index.ts';
 import { createCoordinator } from './coord/index.ts';
 import { createDatabase } from './db/index.ts';
