@@ -45,7 +45,10 @@ function printResult(r: BenchResult): void {
   const against = r.baseline
     ? ` vs ${r.baseline.name} ${fmt(r.baseline.value)} → ratio ${ratio!.toFixed(2)}`
     : '';
-  const target = r.target === undefined ? '' : ` (target ${r.targetKind === 'max' ? '<' : '≥'} ${r.target})`;
+  const target =
+    r.target === undefined
+      ? ''
+      : ` (target ${r.targetKind === 'max' ? '<' : r.targetKind === 'exact' ? '=' : '≥'} ${r.target})`;
   process.stdout.write(`   ${r.name}: ${fmt(r.value)}${against}${target}${verdict}\n`);
 }
 

@@ -29,7 +29,7 @@ export interface CacheEngineOptions {
   upstreamOptions?: UpstreamClientOptions;
   /** How long a warm hit may trust a remembered index row (default 5000; 0 = always ask the database). */
   entryMemoryMs?: number;
-  /** Bytes of small blobs kept in memory for warm hits (default 64 MiB; 0 = off), objects up to 1 MiB. */
+  /** Bytes of small blobs kept in memory for warm hits (default 64 MiB; 0 = off), objects up to 4 MiB. */
   blobMemoryBytes?: number;
   /** The Format of a package type; defaults to the format registry (`getFormat`). */
   formatFor?: (packageType: string) => Format;

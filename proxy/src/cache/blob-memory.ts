@@ -5,6 +5,9 @@
  * `maxObjectBytes` are kept, at most `maxBytes` in total, least recently used
  * first out. `maxBytes: 0` turns it off. Not shared between replicas.
  */
+/** Indexes clients fetch over and over (packuments, simple pages) are often just over 1 MiB. */
+const defaultMaxObjectBytes = 4 * 1024 * 1024;
+
 export class BlobMemory {
   private readonly blobs = new Map<string, Buffer>();
   private total = 0;
@@ -13,7 +16,7 @@ export class BlobMemory {
 
   constructor(opts: { maxBytes?: number; maxObjectBytes?: number } = {}) {
     this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
-    this.maxObjectBytes = Math.min(opts.maxObjectBytes ?? 1024 * 1024, this.maxBytes);
+    this.maxObjectBytes = Math.min(opts.maxObjectBytes ?? defaultMaxObjectBytes, this.maxBytes);
   }
 
   /** Whether an object of `size` bytes would be kept. */

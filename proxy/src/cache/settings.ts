@@ -14,7 +14,7 @@ export interface CacheSettings {
   fillLeaseMs: number;
   /** How long a warm hit may trust a remembered index row: `ORCHARD_CACHE_ENTRY_MEMORY_MS`, default 5000, 0 = off. */
   entryMemoryMs: number;
-  /** Bytes of small blobs (≤ 1 MiB each) kept in memory: `ORCHARD_CACHE_MEMORY_BYTES`, default 64 MiB, 0 = off. */
+  /** Bytes of small blobs (≤ 4 MiB each) kept in memory: `ORCHARD_CACHE_MEMORY_BYTES`, default 64 MiB, 0 = off. */
   blobMemoryBytes: number;
   connectTimeoutMs: number;
   headersTimeoutMs: number;
