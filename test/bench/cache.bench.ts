@@ -11,13 +11,13 @@
 // coordination. Embedded PGlite is not used: its WASM heap alone is ~450 MiB.
 // ORCHARD_BENCH_CACHE_SIZE_MB (default 1024) and ORCHARD_BENCH_CACHE_RSS_FILES
 // (default 20) shrink the run on small machines.
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { type Services, startServices } from '../../hack/services/index.ts';
+import { type Child, startChild } from './child.ts';
 import type { BenchContext, BenchModule, BenchResult } from './types.ts';
 
 const MiB = 1024 * 1024;
@@ -28,60 +28,6 @@ const profileDir = process.env.ORCHARD_BENCH_CACHE_PROFILE_DIR;
 /** ORCHARD_BENCH_CACHE_ONLY=throughput,rps,rss runs a subset. */
 const only = (phase: string) =>
   !process.env.ORCHARD_BENCH_CACHE_ONLY || process.env.ORCHARD_BENCH_CACHE_ONLY.split(',').includes(phase);
-const root = new URL('../../', import.meta.url).pathname;
-
-interface Child {
-  pid: number;
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Start `node <args>` and wait for it to print `listening <port>` (or answer /health). */
-async function startChild(
-  args: string[],
-  env: NodeJS.ProcessEnv = process.env,
-  port?: number,
-): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      output = (output + c.toString()).slice(-8192);
-      const m = /listening (\d+)/.exec(output);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}):\n${output}`)));
-    if (port) {
-      const poll = setInterval(() => {
-        fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => {
-            if (!r.ok) return;
-            clearInterval(poll);
-            resolve(`http://127.0.0.1:${port}`);
-          },
-          () => {},
-        );
-      }, 200);
-      child.once('exit', () => clearInterval(poll));
-    }
-  });
-  child.stdout.resume();
-  child.stderr.resume();
-  return {
-    pid: child.pid!,
-    url,
-    stop: async () => {
-      // Profiled proxies stop gracefully, so Node writes the profile.
-      child.kill(profileDir ? 'SIGINT' : 'SIGKILL');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
-}
 
 const inline = (code: string, ...args: string[]) => ['-e', code, ...args];
 
@@ -134,7 +80,12 @@ async function startProxy(dir: string, upstream: string, databaseUrl: string): P
     ORCHARD_DATABASE_DBNAME: db.pathname.slice(1),
   });
   const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  return startChild([...prof, 'proxy/src/main.ts'], env, port);
+  return startChild([...prof, 'proxy/src/main.ts'], {
+    env,
+    port,
+    // Profiled proxies stop gracefully, so Node writes the profile.
+    stopSignal: profileDir ? 'SIGINT' : 'SIGKILL',
+  });
 }
 
 /** GET `url`, discard the body; throughput in MiB/s. */

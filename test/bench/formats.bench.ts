@@ -4,59 +4,18 @@
 // http server answering the same bytes from memory (target ≥ 0.5). The proxy
 // and the baseline are child processes; this process generates the load with
 // the same undici loops for both (keep-alive connections, fixed duration).
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
+import { type Child, startChild } from './child.ts';
 import type { BenchContext, BenchModule, BenchResult } from './types.ts';
 
 const MiB = 1024 * 1024;
-const root = new URL('../../', import.meta.url).pathname;
 const connections = Number(process.env.ORCHARD_BENCH_FORMATS_CONNECTIONS ?? 16);
 const seconds = Number(process.env.ORCHARD_BENCH_FORMATS_SECONDS ?? 5);
-
-interface Child {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/** Start `node <args>`; ready when it prints `listening <port>` or answers GET /health on `port`. */
-async function startChild(args: string[], env: NodeJS.ProcessEnv, port?: number): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let poll: NodeJS.Timeout | undefined;
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      output = (output + c.toString()).slice(-8192);
-      const m = /listening (\d+)/.exec(output);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited (${code}):\n${output}`)));
-    if (port) {
-      poll = setInterval(() => {
-        fetch(`http://127.0.0.1:${port}/health`).then(
-          (r) => r.ok && resolve(`http://127.0.0.1:${port}`),
-          () => {},
-        );
-      }, 200);
-    }
-  }).finally(() => clearInterval(poll));
-  child.stdout.resume();
-  child.stderr.resume();
-  return {
-    url,
-    stop: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 // The baseline: a bare server answering every request with one file's bytes from memory.
 const memoryServer = `const fs=require('fs'),http=require('http');const body=fs.readFileSync(process.argv[1]);const type=process.argv[2];
@@ -135,7 +94,7 @@ async function startOrchard(dir: string, upstreamUrl: string): Promise<Child> {
     ORCHARD_LOG_LEVEL: 'warn',
   };
   for (const k of Object.keys(env)) if (/^ORCHARD_(DATABASE|S3|REDIS)_/.test(k)) delete env[k];
-  return startChild(['proxy/src/main.ts'], env, port);
+  return startChild(['proxy/src/main.ts'], { env, port });
 }
 
 /** `connections` keep-alive loops GETting `url` for `seconds` (after a 1 s warm-up); requests per second. */
@@ -186,7 +145,7 @@ async function measure(
   if (hit.source !== 'cache') throw new Error(`${what.name}: no cache hit`);
   const file = join(dir, `${what.name.replace(/\W+/g, '-')}.body`);
   await writeFile(file, hit.body);
-  const bare = await startChild(['-e', memoryServer, file, hit.type], process.env);
+  const bare = await startChild(['-e', memoryServer, file, hit.type]);
   try {
     ctx.log(
       `${what.name}: ${(hit.body.length / MiB).toFixed(2)} MiB, ${connections} connections, ${seconds} s, best of 2`,
