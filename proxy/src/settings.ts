@@ -24,6 +24,8 @@ export interface Settings {
   /** Largest accepted upload in bytes (0 = unlimited). */
   maxUploadBytes: number;
   shutdownGraceMs: number;
+  /** Origin clients use to reach the proxy, for URLs in rewritten indexes; absent = each request's Host. */
+  publicUrl?: string;
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -60,7 +62,22 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     redisUrl: env.ORCHARD_REDIS_URL,
     maxUploadBytes: int(env.ORCHARD_MAX_UPLOAD_BYTES, 0),
     shutdownGraceMs: int(env.ORCHARD_SHUTDOWN_GRACE_MS, 25_000),
+    publicUrl: publicUrl(env.ORCHARD_PUBLIC_URL),
   };
+}
+
+function publicUrl(v: string | undefined): string | undefined {
+  if (!v) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new Error(`ORCHARD_PUBLIC_URL is not a URL: ${JSON.stringify(v)}`);
+  }
+  if (!/^https?:$/.test(u.protocol) || u.username || u.password || u.search || u.hash || u.pathname !== '/') {
+    throw new Error('ORCHARD_PUBLIC_URL must be an http(s) origin such as https://artifacts.example.com');
+  }
+  return u.origin;
 }
 
 function int(v: string | undefined, dflt: number): number {

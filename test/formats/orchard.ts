@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { type CacheEngine, cacheEngineFor, closeCacheEngine } from '../../proxy/src/cache/index.ts';
 import { createLogger, silentLogger } from '../../proxy/src/http/logger.ts';
-import { loadSettings } from '../../proxy/src/settings.ts';
+import { loadSettings, type Settings } from '../../proxy/src/settings.ts';
 import { type RunningProxy, startProxy } from '../../proxy/src/start.ts';
 import { tmpDir } from '../harness/index.ts';
 
@@ -32,7 +32,7 @@ export interface Orchard {
  * data dir, the given custom resources as its config file, on 127.0.0.1 and a
  * random port. `ORCHARD_TEST_LOG=debug|info|warn` shows its log.
  */
-export async function startOrchard(docs: unknown[]): Promise<Orchard> {
+export async function startOrchard(docs: unknown[], overrides: Partial<Settings> = {}): Promise<Orchard> {
   const dir = await tmpDir('formats-');
   const configPath = join(dir, 'orchard.yaml');
   await writeFile(configPath, docs.map((d) => stringify(d)).join('---\n'));
@@ -41,6 +41,7 @@ export async function startOrchard(docs: unknown[]): Promise<Orchard> {
     host: '127.0.0.1',
     port: 0,
     shutdownGraceMs: 200,
+    ...overrides,
   };
   const level = process.env.ORCHARD_TEST_LOG as 'debug' | 'info' | 'warn' | undefined;
   const logger = level ? createLogger({ level, write: (l) => process.stderr.write(l) }) : silentLogger;

@@ -4,6 +4,7 @@ import type { RemoteConfig } from '../config/index.ts';
 import type { Format } from '../formats/index.ts';
 import type { ProxyDeps, RouteModule } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
+import { publicOrigin } from '../http/origin.ts';
 import { classifyPath } from './classify.ts';
 import { flushCache } from './flush.ts';
 import { cacheEngineFor } from './index.ts';
@@ -34,7 +35,7 @@ export const cacheRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
   const read = async (ctx: Koa.Context) => {
     const { remote, path } = resolve(ctx);
     if (remote.type === 'local') return getLocal(ctx, local(), remote, guardLocal(remote, path));
-    const proxyBase = `${ctx.protocol}://${ctx.host}${prefix}${remote.name}`;
+    const proxyBase = `${publicOrigin(ctx)}${prefix}${remote.name}`;
     await serveFromCache(ctx, engine, { remote, path, proxyBase });
   };
   router.get(`${prefix}:remote/*path`, read);

@@ -10,6 +10,7 @@ import type { BlobStore } from '../storage/blob-store.ts';
 import { ApiError } from './errors.ts';
 import type { Logger } from './logger.ts';
 import { accessLog, errorHandler, requestId } from './middleware.ts';
+import { pinPublicOrigin } from './origin.ts';
 
 /** The live config and the outcome of the last reload, as `/ready` reports it. */
 export interface ConfigSource {
@@ -55,6 +56,7 @@ export function createApp(deps: ProxyDeps, modules: RouteModule[]): Koa {
   handles.set(app, started);
 
   app.use(requestId());
+  app.use(pinPublicOrigin(deps.settings.publicUrl));
   app.use(accessLog({ logger: deps.logger, registry: deps.registry }));
   app.use(errorHandler(deps.logger));
   // Runs after everything below has had its turn, so allowedMethods can still

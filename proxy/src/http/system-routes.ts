@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { ProxyDeps, RouteModule } from './app.ts';
+import { publicOrigin } from './origin.ts';
 
 const version = '0.1.0';
 
@@ -57,7 +58,7 @@ export const systemRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
 
   router.get('/', (ctx) => {
     const cfg = deps.config.current();
-    const base = `${ctx.protocol}://${ctx.host}`;
+    const base = publicOrigin(ctx);
     ctx.body = {
       name: 'Orchard',
       version,

@@ -3,6 +3,7 @@ import type Koa from 'koa';
 import { cacheEngineFor, normalizePath, rawPathAfter, respond, serveFromCache } from '../cache/index.ts';
 import type { ProxyDeps, RouteModule } from '../http/app.ts';
 import { ApiError } from '../http/errors.ts';
+import { publicOrigin } from '../http/origin.ts';
 import { MergedStore } from './merged-store.ts';
 import { IndexMerger, membersOf, mergedResult, type VirtualDeps, type VirtualRequest } from './virtual.ts';
 
@@ -55,7 +56,7 @@ function resolve(
   if (format.preparePath) raw = format.preparePath(raw);
   let path = normalizePath(raw);
   if (format.requestPath) path = format.requestPath(path, { accept: ctx.get('accept') || undefined });
-  const origin = `${ctx.protocol}://${ctx.host}`;
+  const origin = publicOrigin(ctx);
   return {
     virtual,
     members: membersOf(config, virtual),

@@ -1,6 +1,7 @@
 import type { CacheEngine, CacheRequest, CacheResult } from '../../cache/index.ts';
 import { respond } from '../../cache/index.ts';
 import { dockerCachePath, isTag, parseDigest, sha256Of } from '../../formats/docker/index.ts';
+import { publicOrigin } from '../../http/origin.ts';
 import { NotFoundError } from '../../storage/errors.ts';
 import type { RegistryRequest } from '../context.ts';
 import { OciError } from '../errors.ts';
@@ -81,7 +82,7 @@ export class EnginePullThrough implements PullThrough {
     return {
       remote: target.remote,
       path,
-      proxyBase: `${ctx.protocol}://${ctx.host}/v2/${target.remote.name}`,
+      proxyBase: `${publicOrigin(ctx)}/v2/${target.remote.name}`,
     };
   }
 
