@@ -133,9 +133,9 @@ describe('stream-through', () => {
     expect(drained.size).toBe(file.size);
     // The test upstream, the proxy and the client share this process: the body
     // (256 MiB) buffered anywhere would show; the spool window and a few chunks do not.
-    // The bound is half the body, not a few MiB: `arrayBuffers` still counts
-    // backing stores V8's concurrent sweeper has not released yet, and under a
-    // busy disk that was seen anywhere from 6 to 74 MiB for the same code.
+    // The bound is half the body, not a few MiB: the same code measured
+    // anywhere from 6 to 74 MiB (most likely backing stores V8's concurrent
+    // sweeper had not released yet; not proven).
     expect(peak - before).toBeLessThan(128 * 1024 * 1024);
   });
 });
