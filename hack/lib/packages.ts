@@ -2,10 +2,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { run } from './proc.ts';
 
-/** A Debian package, present when all its `bins` are found; `for` says which suites use it. */
+/**
+ * A Debian package, present when all its `bins` are found and all its `files`
+ * exist (for packages that ship a library rather than a command, such as a
+ * Python module of the system interpreter); `for` says which suites use it.
+ */
 export interface Requirement {
   pkg: string;
   bins: string[];
+  files?: string[];
   for: string;
 }
 
@@ -30,6 +35,27 @@ export const REQUIRED_PACKAGES: readonly Requirement[] = [
   { pkg: 'zip', bins: ['zip'], for: 'jar/zip metadata extraction fixtures' },
   { pkg: 'unzip', bins: ['unzip'], for: 'jar/zip metadata extraction fixtures' },
   { pkg: 'lua5.4', bins: ['lua5.4'], for: 'ArgoCD health check test (docs/argocd/health.lua)' },
+  { pkg: 'openssl', bins: ['openssl'], for: 'registry e2e (TLS certificates for the token-auth upstream)' },
+  { pkg: 'openjdk-17-jdk-headless', bins: ['jar'], for: 'jar metadata extraction fixture' },
+  // The wheel fixture is built by the system interpreter, offline: pip wheel --no-build-isolation.
+  {
+    pkg: 'python3-pip',
+    bins: ['python3'],
+    files: ['/usr/lib/python3/dist-packages/pip'],
+    for: 'wheel metadata fixture (system pip)',
+  },
+  {
+    pkg: 'python3-setuptools',
+    bins: ['python3'],
+    files: ['/usr/lib/python3/dist-packages/setuptools'],
+    for: 'wheel metadata fixture (setup.py build)',
+  },
+  {
+    pkg: 'python3-wheel',
+    bins: ['python3'],
+    files: ['/usr/lib/python3/dist-packages/wheel'],
+    for: 'wheel metadata fixture (bdist_wheel)',
+  },
 ];
 
 /** Where the PostgreSQL server binaries live: ORCHARD_TEST_PG_BIN, else the newest /usr/lib/postgresql/N/bin. */
@@ -54,7 +80,9 @@ export function findBinary(name: string, env: NodeJS.ProcessEnv = process.env): 
 
 function isPresent(entry: Requirement): boolean {
   if (entry.pkg === 'postgresql') return findPostgresBinDir() !== undefined;
-  return entry.bins.every((b) => findBinary(b) !== undefined);
+  return (
+    entry.bins.every((b) => findBinary(b) !== undefined) && (entry.files ?? []).every((f) => existsSync(f))
+  );
 }
 
 export function missingPackages(table: readonly Requirement[] = REQUIRED_PACKAGES): string[] {
