@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server.ts';
 import type { Distribution } from './python-packages.ts';
 
 /** A file of the upstream index: a distribution, when it was uploaded, and optionally bytes served instead of it. */
@@ -18,38 +18,19 @@ export interface UpstreamFile {
  * PEP 503 HTML), files under `/packages/{xx}/{file}` with Last-Modified and
  * PEP 658 `.metadata` files beside wheels. It counts every request by path.
  */
-export class PypiUpstream {
+export class PypiUpstream extends LoopbackServer {
   readonly files: UpstreamFile[] = [];
-  readonly requests = new Map<string, number>();
   /** Pages served as given (malformed or oversized upstream answers), by URL path. */
   readonly rawPages = new Map<string, { body: string; type: string }>();
-  private server?: Server;
-  url = '';
 
   add(file: UpstreamFile): void {
     this.files.push(file);
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
+    await this.listen((req, res) => {
       this.handle(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-
-  /** How many requests a path got (exact match on the URL path). */
-  count(path: string): number {
-    return this.requests.get(path) ?? 0;
   }
 
   filePath(f: UpstreamFile): string {
@@ -58,7 +39,7 @@ export class PypiUpstream {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
+    this.record(path);
     const json = (req.headers.accept ?? '').includes('application/vnd.pypi.simple.v1+json');
     const raw = this.rawPages.get(path);
     if (raw) {

@@ -1,5 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { LoopbackServer } from './loopback-server.ts';
 
 export interface StaticFile {
   body: Buffer | string;
@@ -12,16 +11,13 @@ export interface StaticFile {
  * made of JSON packuments and tarballs): serves `files` by exact URL path,
  * 404 otherwise, and counts requests per path. Files may change while it runs.
  */
-export class StaticUpstream {
+export class StaticUpstream extends LoopbackServer {
   readonly files = new Map<string, StaticFile>();
-  readonly requests = new Map<string, number>();
-  url = '';
-  private server?: Server;
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => {
+    await this.listen((req, res) => {
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-      this.requests.set(path, (this.requests.get(path) ?? 0) + 1);
+      this.record(path);
       const f = this.files.get(path);
       if (!f) {
         res.writeHead(404, { 'content-type': 'application/json' });
@@ -37,20 +33,5 @@ export class StaticUpstream {
       res.writeHead(200, headers);
       res.end(body);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    this.server = server;
-    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-
-  count(path: string): number {
-    return this.requests.get(path) ?? 0;
   }
 }
