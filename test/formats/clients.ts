@@ -43,6 +43,17 @@ export function runClient(
   });
 }
 
+/**
+ * The environment for an npm child: without the npm_config_* variables that
+ * `npm test` exports to its children, which would override the child's own
+ * --userconfig (and with it the registry and lockfile settings under test).
+ */
+export function npmEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_')),
+  );
+}
+
 /** pip, isolated from the machine's pip config (extra indexes, find-links) so it can only use our index. */
 export function pip(args: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
   const env: NodeJS.ProcessEnv = {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../harness/index.ts';
-import { describeRun, type RunResult, rawGet, runClient } from './clients.ts';
+import { describeRun, npmEnv, type RunResult, rawGet, runClient } from './clients.ts';
 import { type Orchard, remote, startOrchard } from './orchard.ts';
 import { Verdaccio } from './verdaccio.ts';
 
@@ -76,11 +76,6 @@ async function npm(dir: string, registry: string, args: string[]): Promise<RunRe
   // The lockfile must record the tarball URLs npm resolved, whatever the
   // machine's own npm config says.
   await writeFile(npmrc, `registry=${registry}/\nomit-lockfile-registry-resolved=false\n`);
-  // Under `npm test`, npm exports its own config to children as npm_config_*
-  // variables, which would override the userconfig above.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_config_')),
-  );
   return runClient(
     'npm',
     [
@@ -93,7 +88,7 @@ async function npm(dir: string, registry: string, args: string[]): Promise<RunRe
       '--no-fund',
       '--no-update-notifier',
     ],
-    { cwd: dir, env },
+    { cwd: dir, env: npmEnv() },
   );
 }
 

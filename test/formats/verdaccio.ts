@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canConnect, freePort, startProcess, type TestProcess, tmpDir } from '../harness/index.ts';
-import { runClient } from './clients.ts';
+import { npmEnv, runClient } from './clients.ts';
 
 const bin = join(import.meta.dirname, '../../node_modules/.bin/verdaccio');
 
@@ -82,23 +82,30 @@ export class Verdaccio {
     );
     const npmrc = join(dir, '.npmrc');
     await writeFile(npmrc, `//127.0.0.1:${this.port}/:_authToken=${token}\n`);
-    const run = await runClient(
-      'npm',
-      [
-        'publish',
-        '--registry',
-        `${this.url}/`,
-        '--userconfig',
-        npmrc,
-        '--cache',
-        join(dir, '.cache'),
-        '--no-audit',
-        '--no-fund',
-      ],
-      {
-        cwd: dir,
-      },
-    );
+    const publish = () =>
+      runClient(
+        'npm',
+        [
+          'publish',
+          '--registry',
+          `${this.url}/`,
+          '--userconfig',
+          npmrc,
+          '--cache',
+          join(dir, '.cache'),
+          '--no-audit',
+          '--no-fund',
+        ],
+        { cwd: dir, env: npmEnv() },
+      );
+    let run = await publish();
+    // Verdaccio sometimes drops a publish connection (npm: "code EOF"); the
+    // publish is seeding, not the behaviour under test, so it gets one retry.
+    // A conflict on the retry means the first attempt did land.
+    if (run.code !== 0 && /code EOF|ECONNRESET/.test(run.stderr)) {
+      run = await publish();
+      if (/EPUBLISHCONFLICT|cannot publish over|E409/.test(run.stderr)) return;
+    }
     if (run.code !== 0)
       throw new Error(`npm publish ${manifest.name}@${manifest.version} failed:\n${run.stderr}`);
   }

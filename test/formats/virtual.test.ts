@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tmpDir } from '../harness/index.ts';
 import { helmChart, npmTarball } from './archives.ts';
-import { describeRun, pip, runClient } from './clients.ts';
+import { describeRun, npmEnv, pip, runClient } from './clients.ts';
 import { helmPull, helmRepoIndex } from './helm-client.ts';
 import { type Orchard, remote, startOrchard, virtualRepo } from './orchard.ts';
 import { PypiUpstream } from './pypi-upstream.ts';
@@ -186,7 +186,7 @@ describe('npm virtual repository', () => {
         '--no-audit',
         '--no-fund',
       ],
-      { cwd: dir },
+      { cwd: dir, env: npmEnv() },
     );
     expect(run.code, describeRun(run)).toBe(0);
     const manifest = JSON.parse(await readFile(join(dir, 'node_modules/virt-app/package.json'), 'utf8'));
