@@ -1,4 +1,5 @@
 // Wiring only: settings from the environment, one proxy, signal handling.
+import './gc-tuning.ts';
 import { createLogger } from './http/logger.ts';
 import { loadSettings } from './settings.ts';
 import { startProxy } from './start.ts';

@@ -21,6 +21,7 @@ import { wrapBlobStore } from '../../proxy/src/storage/base.ts';
 import type {
   BlobInfo,
   BlobStore,
+  FileStaging,
   GetOptions,
   GetResult,
   PartInfo,
@@ -39,10 +40,23 @@ export class SpyBlobStore implements BlobStore {
   readonly puts: string[] = [];
   readonly gets: string[] = [];
   readonly moves: [string, string][] = [];
+  /** Keys published by adopting a staged file (the fs store's cache fills). */
+  readonly adopts: string[] = [];
+  readonly staging?: FileStaging;
   private readonly inner: BlobStore;
   constructor(inner: BlobStore) {
     this.inner = inner;
     this.name = inner.name;
+    const staging = inner.staging;
+    if (staging) {
+      this.staging = {
+        path: () => staging.path(),
+        adopt: (path, key) => {
+          this.adopts.push(key);
+          return staging.adopt(path, key);
+        },
+      };
+    }
   }
   put(key: string, body: Readable, opts?: PutOptions): Promise<PutResult> {
     this.puts.push(key);
@@ -106,6 +120,8 @@ export function buildConfig(objects: unknown[]): OrchardConfig {
 
 export interface CacheProxy {
   url: string;
+  /** The proxy's data directory (the fs store lives in `blobs/` under it). */
+  dataDir: string;
   deps: ProxyDeps;
   engine: CacheEngine;
   blobs: SpyBlobStore;
@@ -162,6 +178,7 @@ export async function startCacheProxy(opts: {
   const server: RunningServer = await listen(app, { host: '127.0.0.1', port: 0, logger: silentLogger });
   return {
     url: server.url,
+    dataDir,
     deps,
     engine,
     blobs,

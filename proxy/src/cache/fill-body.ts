@@ -1,17 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { ExpectedDigest, IndexHandler } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
-import { type BlobStore, blobKey } from '../storage/blob-store.ts';
+import { blobKey } from '../storage/blob-store.ts';
 import { toUpstreamError } from '../upstream/errors.ts';
 import type { UpstreamResponse } from '../upstream/upstream.ts';
 import type { CacheEntry } from './entries.ts';
-import { discard, type FillRun, fail, readLimited, setFresh } from './fill-run.ts';
-import { DigestingTransform, IntegrityError, sha256Hex, verifyBuffer } from './hashing.ts';
+import { type FillRun, fail, readLimited, setFresh } from './fill-run.ts';
+import { streamBody } from './fill-stream.ts';
+import { IntegrityError, sha256Hex, verifyBuffer } from './hashing.ts';
 import { coordKeys } from './keys.ts';
 import { isQuarantined } from './quarantine.ts';
-import { Spool } from './spool.ts';
 import type { FillOutcome, StreamMeta } from './types.ts';
 
 type Outcome = Omit<FillOutcome, 'seq'>;
@@ -36,83 +34,28 @@ export async function fillBody(run: FillRun, input: BodyInput): Promise<Outcome>
   return handler ? fillIndex(run, input, handler, contentType) : fillStream(run, input, contentType);
 }
 
-/**
- * Stream-through: upstream → (verifier) → spool; the clients and the store
- * each read the spool at their own pace. The store writes straight to the
- * final key when the sha256 is known up front (and skips the write when that
- * blob already exists), else to a temporary key moved into place under the
- * sha256 the store computed while writing: the body is hashed here only when
- * it has a published digest to verify before the last byte is released.
- */
+/** Stream-through (fill-stream.ts), then commit the entry. */
 async function fillStream(run: FillRun, input: BodyInput, contentType: string): Promise<Outcome> {
-  const { deps, job, labels } = run;
+  const { deps, job } = run;
   const { res } = input;
-  const declared = parseLength(res.headers['content-length']);
-  const knownSha = input.expected?.algorithm === 'sha256' ? input.expected.hex.toLowerCase() : undefined;
-  let spool: Spool;
-  try {
-    spool = await Spool.create(deps.spoolDir);
-  } catch (err) {
-    discard(res.body);
-    throw err;
-  }
-  const storeKey = knownSha ? blobKey(knownSha) : `tmp/cache-fill/${randomUUID()}`;
-  const skipStore = knownSha !== undefined && (await deps.blobs.stat(storeKey)) !== undefined;
-  const stored = skipStore
-    ? spool.settled()
-    : // When the store falls behind the window, it catches up in 512 KiB reads.
-      deps.blobs.put(storeKey, spool.createReader({ fileChunkBytes: 512 * 1024 }), {
-        expectedSha256: knownSha,
-        size: declared,
-        contentType,
-      });
-  stored.catch(() => {});
   const meta: StreamMeta = {
-    size: declared,
+    size: parseLength(res.headers['content-length']),
     contentType,
     lastModified: res.headers['last-modified'],
     headers: keptHeaders(res.headers, job.format.keepHeaders),
-    digest: knownSha,
+    digest: input.expected?.algorithm === 'sha256' ? input.expected.hex.toLowerCase() : undefined,
   };
-  run.resolve({ kind: 'stream', spool, meta });
-
-  const countBytes = (n: number) => deps.metrics.upstreamBytes.inc(labels, n);
-  // A verifier only when there is a digest to check before the last byte is released.
-  const verifier = input.expected
-    ? new DigestingTransform({ expected: input.expected, sha256: false })
-    : undefined;
-  let received = 0;
-  const sink = spool.writable({
-    onBytes: (n) => {
-      received += n;
-      countBytes(n);
-    },
-  });
-  try {
-    await (verifier ? pipeline(res.body, verifier, sink) : pipeline(res.body, sink));
-    spool.complete();
-  } catch (err) {
-    spool.fail(err as Error);
-    await stored.catch(() => {});
-    if (!knownSha) await deps.blobs.delete(storeKey).catch(() => {});
-    return bodyFailed(run, err);
-  }
-  let digest = knownSha;
-  try {
-    const put = await stored;
-    digest ??= put?.sha256;
-    if (!digest) throw new Error('the store returned no sha256');
-    if (!knownSha) await promote(deps.blobs, storeKey, blobKey(digest));
-  } catch (err) {
+  const body = await streamBody(run, { body: res.body, expected: input.expected, meta });
+  if (!body.ok && body.phase === 'body') return bodyFailed(run, body.error);
+  if (!body.ok) {
     deps.logger.error('cache store write failed; nothing committed', {
       remote: job.remote.name,
       path: job.path,
-      error: err as Error,
+      error: body.error as Error,
     });
-    if (!knownSha) await deps.blobs.delete(storeKey).catch(() => {});
     return { kind: 'aborted' };
   }
-  await commit(run, input, { digest, size: received, contentType, headers: meta.headers });
+  await commit(run, input, { digest: body.digest, size: body.size, contentType, headers: meta.headers });
   return { kind: 'stored' };
 }
 
@@ -244,12 +187,6 @@ function bodyFailed(run: FillRun, err: unknown): Outcome {
 function reportError(run: FillRun, error: ApiError): Outcome {
   run.resolve({ kind: 'error', error });
   return { kind: 'error', code: error.code, message: error.message };
-}
-
-/** Move a temporary blob to its content address; when that exists already, just drop the temporary one. */
-async function promote(blobs: BlobStore, temp: string, final: string): Promise<void> {
-  if ((await blobs.stat(final)) !== undefined) await blobs.delete(temp);
-  else await blobs.move(temp, final);
 }
 
 function keptHeaders(

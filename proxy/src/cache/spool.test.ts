@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -33,6 +33,20 @@ describe('Spool', () => {
     expect(await readdir(dir)).toEqual([]);
     spool.complete();
     spool.release();
+  });
+
+  it('with `at`, keeps a named file that persist() makes whole on disk', async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 3);
+    const path = join(dir, 'named');
+    const spool = await Spool.create(dir, { at: path, windowBytes: 256 * 1024 });
+    const reader = collect(spool.createReader());
+    await pipeline(Readable.from(chunksOf(data, 100_000)), spool.writable());
+    spool.complete();
+    await spool.persist();
+    expect(sha(await readFile(path))).toBe(sha(data));
+    expect(sha(await reader)).toBe(sha(data));
+    spool.release();
+    expect(await readdir(dir)).toEqual(['named']);
   });
 
   it('serves identical bytes to readers that join early, late and after completion', async () => {

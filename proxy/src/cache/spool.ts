@@ -62,13 +62,32 @@ export class Spool {
     this.window = new SpoolWindow(windowBytes);
   }
 
-  /** Create an anonymous spool file in `dir` (created if missing). The caller holds one reference. */
-  static async create(dir: string, opts: { windowBytes?: number } = {}): Promise<Spool> {
-    await mkdir(dir, { recursive: true });
-    const path = join(dir, `spool-${randomUUID()}`);
+  /**
+   * Create an anonymous spool file in `dir` (created if missing), or, with
+   * `at`, a named one at that path (its directory must exist), which is kept
+   * after the spool closes: the caller then owns it (see `persist`).
+   * The caller holds one reference.
+   */
+  static async create(dir: string, opts: { windowBytes?: number; at?: string } = {}): Promise<Spool> {
+    if (!opts.at) await mkdir(dir, { recursive: true });
+    const path = opts.at ?? join(dir, `spool-${randomUUID()}`);
     const handle = await open(path, 'wx+', 0o600);
-    await unlink(path).catch(() => {});
+    if (!opts.at) await unlink(path).catch(() => {});
     return new Spool(handle, opts.windowBytes ?? defaultWindowBytes);
+  }
+
+  /**
+   * Wait until every byte written is on the file, then fsync it: a named
+   * spool can then be published by rename. Call before releasing the
+   * last reference; rejects with the disk error, if one happened.
+   */
+  async persist(): Promise<void> {
+    while (this.diskBusy || this.pending.length > 0) {
+      if (this.diskError) throw this.diskError;
+      await new Promise<void>((resolve) => this.waiters.add(resolve));
+    }
+    if (this.diskError) throw this.diskError;
+    await this.handle.sync();
   }
 
   /** Bytes written so far. */

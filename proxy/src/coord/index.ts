@@ -3,11 +3,9 @@ import type { Logger } from '../http/logger.ts';
 import type { Settings } from '../settings.ts';
 import type { Coordinator } from './coordinator.ts';
 import { MemoryCoordinator } from './memory.ts';
-import { RedisCoordinator } from './redis.ts';
 
 export type { Coordinator, Lock } from './coordinator.ts';
 export { MemoryCoordinator, MemoryHub } from './memory.ts';
-export { RedisCoordinator } from './redis.ts';
 
 export interface CoordinatorDeps {
   logger: Logger;
@@ -30,6 +28,8 @@ registerCoordinator(
 );
 registerCoordinator('redis', async (settings, { logger }) => {
   if (!settings.redisUrl) throw new Error('the redis coordinator needs ORCHARD_REDIS_URL');
+  // Loaded when selected: ioredis is heap the in-memory default does not need.
+  const { RedisCoordinator } = await import('./redis.ts');
   return new RedisCoordinator({ url: settings.redisUrl, logger });
 });
 

@@ -2,16 +2,13 @@ import { join } from 'node:path';
 import type { Logger } from '../http/logger.ts';
 import type { Settings } from '../settings.ts';
 import type { Database } from './database.ts';
-import { createMemoryDatabase } from './memory.ts';
 import { migrate } from './migrate.ts';
-import { PgliteDatabase } from './pglite.ts';
-import { PostgresDatabase } from './postgres.ts';
 
+// Engines are imported when selected, not here: a process holds only the
+// driver it uses (PGlite alone is megabytes of heap, and every byte of live
+// heap makes each major GC dearer while bodies stream through the process).
 export type { Database, Queryable, QueryResult } from './database.ts';
-export { createMemoryDatabase } from './memory.ts';
 export { loadMigrations, type MigrateResult, type Migration, migrate } from './migrate.ts';
-export { PgliteDatabase } from './pglite.ts';
-export { PostgresDatabase } from './postgres.ts';
 
 /** `migrate` tells a factory that migrations will run next, so it may start from an already migrated copy. */
 export type DatabaseFactory = (
@@ -28,16 +25,19 @@ export function registerDatabaseEngine(name: string, factory: DatabaseFactory): 
 
 registerDatabaseEngine('postgres', async (settings, { logger }) => {
   if (!settings.database) throw new Error('the postgres engine needs ORCHARD_DATABASE_HOST');
+  const { PostgresDatabase } = await import('./postgres.ts');
   const db = new PostgresDatabase({ connection: settings.database, logger });
   await waitUntilReachable(db, logger, 30_000);
   return db;
 });
-registerDatabaseEngine('pglite', (settings, { logger }) =>
-  PgliteDatabase.open({ dir: join(settings.dataDir, 'pg'), logger }),
-);
-registerDatabaseEngine('memory', (_settings, { logger, migrate }) =>
-  createMemoryDatabase(logger, { migrated: migrate }),
-);
+registerDatabaseEngine('pglite', async (settings, { logger }) => {
+  const { PgliteDatabase } = await import('./pglite.ts');
+  return PgliteDatabase.open({ dir: join(settings.dataDir, 'pg'), logger });
+});
+registerDatabaseEngine('memory', async (_settings, { logger, migrate }) => {
+  const { createMemoryDatabase } = await import('./memory.ts');
+  return createMemoryDatabase(logger, { migrated: migrate });
+});
 
 /**
  * Open the metadata database the settings select (PostgreSQL when

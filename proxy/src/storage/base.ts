@@ -3,6 +3,7 @@ import { Histogram, type Registry } from 'prom-client';
 import type {
   BlobInfo,
   BlobStore,
+  FileStaging,
   GetOptions,
   GetResult,
   PartInfo,
@@ -62,11 +63,23 @@ class BaseBlobStore implements BlobStore {
   readonly name: string;
   private readonly inner: BlobStore;
   private readonly histogram: Histogram<'backend' | 'operation' | 'result'>;
+  readonly staging?: FileStaging;
 
   constructor(inner: BlobStore, histogram: Histogram<'backend' | 'operation' | 'result'>) {
     this.inner = inner;
     this.name = inner.name;
     this.histogram = histogram;
+    const staging = inner.staging;
+    if (staging) {
+      this.staging = {
+        path: () => this.run('staging_path', '', () => staging.path()),
+        adopt: (path, key) =>
+          this.run('adopt', key, () => {
+            this.checkKey(key);
+            return staging.adopt(path, key);
+          }),
+      };
+    }
   }
 
   put(key: string, body: Readable, opts: PutOptions = {}): Promise<PutResult> {

@@ -95,6 +95,30 @@ export interface BlobStore {
 
   /** Release connections and handles. */
   close(): Promise<void>;
+
+  /**
+   * Present only on stores that keep objects as local files (fs): a writer that
+   * needs the bytes in a file of its own anyway (the cache's spool) writes
+   * that file where the store can adopt it, so the bytes are written once.
+   */
+  readonly staging?: FileStaging;
+}
+
+/**
+ * Adopting a file written outside `put`. The writer owns the staging file until
+ * `adopt` succeeds, and removes it itself on failure; files left by a crash
+ * are removed by the store's temp-file sweep.
+ */
+export interface FileStaging {
+  /** A fresh path on the store's filesystem, in its temp directory (created); no file exists there yet. */
+  path(): Promise<string>;
+  /**
+   * Publish the complete, flushed (fsynced) file at `path` under `key` by
+   * rename, atomically like `put`, replacing any object there. `path` is gone
+   * afterwards. The caller vouches for the content (Orchard's keys are digests
+   * it computed). Throws `NotFoundError` when `path` does not exist.
+   */
+  adopt(path: string, key: string): Promise<void>;
 }
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;

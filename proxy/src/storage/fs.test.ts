@@ -1,13 +1,13 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { wrapBlobStore } from './base.ts';
-import { collectAsync } from './conformance/data.ts';
+import { collectAsync, readAll } from './conformance/data.ts';
 import { describeBlobStoreConformance, openUploadsCheck } from './conformance.ts';
-import { InvalidKeyError, StorageError } from './errors.ts';
+import { InvalidKeyError, NotFoundError, StorageError } from './errors.ts';
 import { FsBlobStore } from './fs.ts';
 
 const root = await mkdtemp(join(process.env.ORCHARD_TEST_TMP ?? tmpdir(), 'orchard-fs-blobs-'));
@@ -36,6 +36,29 @@ describe('fs backend specifics', () => {
   it.each(['.tmp/x', '.uploads/x', '.tmp'])('rejects the reserved key %s', async (key) => {
     await expect(store.put(key, body('x'))).rejects.toBeInstanceOf(InvalidKeyError);
     await expect(store.stat(key)).rejects.toBeInstanceOf(InvalidKeyError);
+  });
+
+  it('adopts a staged file by rename: the object appears whole, the staged path is gone', async () => {
+    const staging = store.staging!;
+    const path = await staging.path();
+    expect(dirname(path)).toBe(join(dir, '.tmp'));
+    await writeFile(path, 'staged bytes');
+    await staging.adopt(path, 'staged/obj');
+    expect((await store.stat('staged/obj'))?.size).toBe(12);
+    expect(await readAll((await store.get('staged/obj')).body)).toEqual(Buffer.from('staged bytes'));
+    await expect(access(path)).rejects.toThrow();
+    await store.delete('staged/obj');
+  });
+
+  it('refuses to adopt a missing file, a file outside .tmp/, or under an invalid key', async () => {
+    const staging = store.staging!;
+    await expect(staging.adopt(await staging.path(), 'staged/missing')).rejects.toBeInstanceOf(NotFoundError);
+    const outside = join(root, 'outside-file');
+    await writeFile(outside, 'x');
+    await expect(staging.adopt(outside, 'staged/outside')).rejects.toBeInstanceOf(InvalidKeyError);
+    await expect(access(outside)).resolves.toBeUndefined();
+    await expect(staging.adopt(await staging.path(), '../escape')).rejects.toBeInstanceOf(InvalidKeyError);
+    expect(await store.stat('staged/outside')).toBeUndefined();
   });
 
   it('cannot hold both "a" and "a/b"; the refused write leaves nothing', async () => {

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, opendir, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type {
   BlobInfo,
   BlobStore,
+  FileStaging,
   GetOptions,
   GetResult,
   PartInfo,
@@ -43,6 +45,19 @@ export class FsBlobStore implements BlobStore {
   private readonly tmpDir: string;
   private readonly uploads: FsUploads;
   private ready: Promise<unknown> | undefined;
+  /** Fills write their spool file in `.tmp/`; publishing it is a rename. */
+  readonly staging: FileStaging = {
+    path: async () => {
+      await this.init();
+      return join(this.tmpDir, `staged-${randomBytes(16).toString('hex')}`);
+    },
+    adopt: async (path, key) => {
+      if (dirname(path) !== this.tmpDir) {
+        throw new InvalidKeyError({ key, backend: this.name, reason: 'the staged file is not in .tmp/' });
+      }
+      await this.publish(path, key, key);
+    },
+  };
 
   constructor(opts: FsBlobStoreOptions) {
     this.root = resolve(opts.root);
