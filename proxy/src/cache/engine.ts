@@ -15,7 +15,7 @@ import type { FillDeps, FillJob } from './fill-run.ts';
 import { UpstreamHealth } from './health.ts';
 import { HintStore } from './hints.ts';
 import { coordKeys, flightKey, flushChannel } from './keys.ts';
-import { CacheMetrics, type CacheResultLabel } from './metrics.ts';
+import { batched, CacheMetrics, type CacheResultLabel } from './metrics.ts';
 import { isQuarantined, quarantineApplies, quarantineError } from './quarantine.ts';
 import { SingleFlight } from './single-flight.ts';
 
@@ -214,8 +214,9 @@ export class CacheEngine {
       start = await flight.started;
       if (joined || !flight.isLeader) this.metrics.followers.inc(labels);
       if (start.kind === 'stream') {
-        const served = (n: number) => this.metrics.served(labels, n);
-        const body = start.spool.createReader({ onBytes: served });
+        const served = batched((n) => this.metrics.served(labels, n));
+        const body = start.spool.createReader({ onBytes: (n) => served.add(n) });
+        body.once('close', () => served.flush());
         this.metrics.count(labels, 'miss');
         return {
           source: 'remote',

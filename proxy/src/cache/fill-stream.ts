@@ -6,6 +6,7 @@ import type { ExpectedDigest } from '../formats/index.ts';
 import { type BlobStore, blobKey, type FileStaging, type PutResult } from '../storage/blob-store.ts';
 import { discard, type FillRun } from './fill-run.ts';
 import { DigestingTransform } from './hashing.ts';
+import { batched } from './metrics.ts';
 import { Spool } from './spool.ts';
 import type { StreamMeta } from './types.ts';
 
@@ -61,7 +62,8 @@ export async function streamBody(
   const { spool } = sink;
   run.resolve({ kind: 'stream', spool, meta });
 
-  const countBytes = (n: number) => deps.metrics.upstreamBytes.inc(run.labels, n);
+  // Reported in 1 MiB steps: a labelled inc per 64 KiB chunk is measurable garbage.
+  const upstreamBytes = batched((n) => deps.metrics.upstreamBytes.inc(run.labels, n));
   // Hash only what is needed: a published digest to check before the last
   // byte is released, or the sha256 of a body nobody else hashes.
   const sha256 = sink.hashesInline && !knownSha;
@@ -70,7 +72,7 @@ export async function streamBody(
   const into = spool.writable({
     onBytes: (n) => {
       received += n;
-      countBytes(n);
+      upstreamBytes.add(n);
     },
   });
   try {
@@ -80,6 +82,8 @@ export async function streamBody(
     spool.fail(error as Error);
     await sink.abandon();
     return { ok: false, phase: 'body', error };
+  } finally {
+    upstreamBytes.flush();
   }
   try {
     const digest = await sink.finish(knownSha ?? (sha256 ? digesting?.sha256 : undefined));

@@ -93,3 +93,28 @@ export class CacheMetrics {
     return c;
   }
 }
+
+/**
+ * Sum small increments (bytes per chunk) and report them in `step`-sized
+ * lumps, so a hot path does not pay a labelled counter update per chunk;
+ * `flush` reports the rest and must be called when the stream is over.
+ */
+export function batched(
+  report: (n: number) => void,
+  step = 1024 * 1024,
+): { add(n: number): void; flush(): void } {
+  let pending = 0;
+  return {
+    add(n) {
+      pending += n;
+      if (pending < step) return;
+      report(pending);
+      pending = 0;
+    },
+    flush() {
+      if (pending === 0) return;
+      report(pending);
+      pending = 0;
+    },
+  };
+}

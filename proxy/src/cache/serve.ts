@@ -4,6 +4,7 @@ import { ApiError } from '../http/errors.ts';
 import type { ByteRange } from '../storage/blob-store.ts';
 import { NotFoundError } from '../storage/errors.ts';
 import type { CachedObject, CacheEngine, CacheRequest, CacheResult } from './engine.ts';
+import { batched } from './metrics.ts';
 
 /**
  * Answer a GET or HEAD from the cache engine: conditional requests
@@ -156,10 +157,13 @@ function opaque(tag: string): string {
 /**
  * Count bytes as they leave, without an extra stream in the pipe: the stream
  * is paused first, so the listener does not start the flow; the consumer's
- * pipe resumes it and both see every chunk.
+ * pipe resumes it and both see every chunk. Reported in 1 MiB steps, the
+ * rest when the stream closes (ended or destroyed).
  */
 function counted(stream: Readable, onBytes: (n: number) => void): Readable {
+  const bytes = batched(onBytes);
   stream.pause();
-  stream.on('data', (c: Buffer) => onBytes(c.length));
+  stream.on('data', (c: Buffer) => bytes.add(c.length));
+  stream.once('close', () => bytes.flush());
   return stream;
 }
