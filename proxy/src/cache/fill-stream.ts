@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ExpectedDigest } from '../formats/index.ts';
 import { type BlobStore, blobKey, type FileStaging, type PutResult } from '../storage/blob-store.ts';
 import { discard, type FillRun } from './fill-run.ts';
-import { DigestingTransform } from './hashing.ts';
+import { Digester } from './hashing.ts';
 import { batched } from './metrics.ts';
 import { Spool } from './spool.ts';
 import type { StreamMeta } from './types.ts';
@@ -67,16 +67,19 @@ export async function streamBody(
   // Hash only what is needed: a published digest to check before the last
   // byte is released, or the sha256 of a body nobody else hashes.
   const sha256 = sink.hashesInline && !knownSha;
-  const digesting = expected || sha256 ? new DigestingTransform({ expected, sha256 }) : undefined;
+  const digester = expected || sha256 ? new Digester({ expected, sha256 }) : undefined;
   let received = 0;
   const into = spool.writable({
-    onBytes: (n) => {
-      received += n;
-      upstreamBytes.add(n);
+    onChunk: (chunk) => {
+      digester?.update(chunk);
+      received += chunk.length;
+      upstreamBytes.add(chunk.length);
     },
   });
   try {
-    await (digesting ? pipeline(opts.body, digesting, into) : pipeline(opts.body, into));
+    await pipeline(opts.body, into);
+    // Checked before `complete`: readers hold back the last byte until then.
+    digester?.finish();
     spool.complete();
   } catch (error) {
     spool.fail(error as Error);
@@ -86,7 +89,7 @@ export async function streamBody(
     upstreamBytes.flush();
   }
   try {
-    const digest = await sink.finish(knownSha ?? (sha256 ? digesting?.sha256 : undefined));
+    const digest = await sink.finish(knownSha ?? (sha256 ? digester?.sha256 : undefined));
     return { ok: true, digest, size: received };
   } catch (error) {
     await sink.abandon();

@@ -15,47 +15,83 @@ export class IntegrityError extends Error {
 }
 
 /**
- * A pass-through that counts bytes and computes sha256 (unless `sha256: false`)
- * plus the expected digest's algorithm, and fails at the end of the stream,
- * before anything downstream sees the end, when the expected digest does not
- * match. Bytes flow through untouched and unbuffered.
+ * Counts bytes and computes sha256 (unless `sha256: false`) plus the expected
+ * digest's algorithm, synchronously per chunk; `finish` checks the expected
+ * digest. For hot paths that already touch every chunk (the spool writer):
+ * no stream stage of its own.
  */
-export class DigestingTransform extends Transform {
+export class Digester {
   private readonly sha?: Hash;
   private readonly other?: Hash;
   private readonly expected?: ExpectedDigest;
-  private readonly onBytes?: (n: number) => void;
   private digest?: string;
   size = 0;
 
-  constructor(opts: { expected?: ExpectedDigest; sha256?: boolean; onBytes?: (n: number) => void } = {}) {
-    super({ highWaterMark: 256 * 1024 });
+  constructor(opts: { expected?: ExpectedDigest; sha256?: boolean } = {}) {
     this.expected = opts.expected;
-    this.onBytes = opts.onBytes;
     if (opts.sha256 !== false || opts.expected?.algorithm === 'sha256') this.sha = createHash('sha256');
     if (opts.expected && opts.expected.algorithm !== 'sha256')
       this.other = createHash(opts.expected.algorithm);
   }
 
-  /** sha256 hex; only after the stream ended, and only when computed. */
-  get sha256(): string {
-    if (!this.digest) throw new Error('digest read before the stream ended');
-    return this.digest;
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+  update(chunk: Buffer): void {
     this.sha?.update(chunk);
     this.other?.update(chunk);
     this.size += chunk.length;
+  }
+
+  /** End the digests; throws IntegrityError when the expected one does not match. Call once. */
+  finish(): void {
+    this.digest = this.sha?.digest('hex');
+    const e = this.expected;
+    const actual = e && (this.other ? this.other.digest('hex') : this.digest);
+    if (e && actual !== e.hex.toLowerCase()) throw new IntegrityError(e, actual!);
+  }
+
+  /** sha256 hex; only after `finish`, and only when computed. */
+  get sha256(): string {
+    if (!this.digest) throw new Error('digest read before the body ended');
+    return this.digest;
+  }
+}
+
+/**
+ * A pass-through Digester: fails at the end of the stream, before anything
+ * downstream sees the end, when the expected digest does not match. Bytes
+ * flow through untouched and unbuffered.
+ */
+export class DigestingTransform extends Transform {
+  private readonly digester: Digester;
+  private readonly onBytes?: (n: number) => void;
+
+  constructor(opts: { expected?: ExpectedDigest; sha256?: boolean; onBytes?: (n: number) => void } = {}) {
+    super({ highWaterMark: 256 * 1024 });
+    this.digester = new Digester(opts);
+    this.onBytes = opts.onBytes;
+  }
+
+  get size(): number {
+    return this.digester.size;
+  }
+
+  /** sha256 hex; only after the stream ended, and only when computed. */
+  get sha256(): string {
+    return this.digester.sha256;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.digester.update(chunk);
     this.onBytes?.(chunk.length);
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
-    this.digest = this.sha?.digest('hex');
-    const e = this.expected;
-    const actual = e && (this.other ? this.other.digest('hex') : this.digest);
-    cb(e && actual !== e.hex.toLowerCase() ? new IntegrityError(e, actual!) : undefined);
+    try {
+      this.digester.finish();
+      cb();
+    } catch (err) {
+      cb(err as Error);
+    }
   }
 }
 

@@ -99,15 +99,23 @@ export class Spool {
     return this.current;
   }
 
-  /** The stream the fill pipes the (verified-so-far) body into. Ending it does NOT complete the spool. */
-  writable(opts: { onBytes?: (n: number) => void } = {}): Writable {
+  /**
+   * The stream the fill pipes the body into. Ending it does NOT complete the
+   * spool. `onChunk` sees each chunk before any reader can (hash it there: no
+   * extra stream stage); throwing from it fails the write.
+   */
+  writable(opts: { onChunk?: (chunk: Buffer) => void } = {}): Writable {
     return new Writable({
       highWaterMark: readChunk,
       write: (chunk: Buffer, _enc, cb) => {
         if (this.diskError) return cb(this.diskError);
         if (this.current !== 'writing') return cb(new Error(`spool is ${this.current}`));
+        try {
+          opts.onChunk?.(chunk);
+        } catch (err) {
+          return cb(err as Error);
+        }
         // Readable at once, from memory; the disk copy is for readers that fall behind the window.
-        opts.onBytes?.(chunk.length);
         const position = this.size;
         this.size += chunk.length;
         this.window.remember(position, chunk, this.flushed);
