@@ -67,6 +67,11 @@ describe('pull-through of a registry behind bearer-token auth (TLS)', () => {
           auth: { secretRef: { name: 'wrong-creds' } },
         }) +
         dockerRemote('anon', { type: 'remote', baseUrl: upstream.url }) +
+        dockerRemote('probe', {
+          type: 'remote',
+          baseUrl: upstream.url,
+          auth: { secretRef: { name: 'private-creds' } },
+        }) +
         dockerRemote('foreign', {
           type: 'remote',
           baseUrl: elsewhere.url,
@@ -92,6 +97,26 @@ describe('pull-through of a registry behind bearer-token auth (TLS)', () => {
     expect(await orchard.metrics()).toMatch(
       /orchard_registry_token_fetches_total\{remote="private",result="ok"\} 1/,
     );
+  });
+
+  it('answers a cold HEAD through the token flow with the upstream HEAD, storing nothing', async () => {
+    const before = tokens.requests.length;
+    const oci = new OciClient(orchard.url);
+    const blob = await oci.req('HEAD', `/v2/probe/team/app/blobs/${image.layers[0]!.digest}`);
+    expect(blob.status).toBe(200);
+    expect(blob.headers.get('content-length')).toBe(String(image.layers[0]!.size));
+    expect(blob.headers.get('docker-content-digest')).toBe(image.layers[0]!.digest);
+    const man = await oci.req('HEAD', '/v2/probe/team/app/manifests/v1');
+    expect(man.status).toBe(200);
+    expect(man.headers.get('docker-content-digest')).toBe(image.manifest.digest);
+    expect(tokens.requests.slice(before)).toEqual([
+      { scopes: ['repository:team/app:pull'], user: 'alice', ok: true },
+    ]);
+    const { rows } = await orchard.proxy.deps.db.query(
+      "SELECT path FROM cache_entries WHERE remote = 'probe'",
+    );
+    expect(rows).toEqual([]);
+    expect((await oci.req('HEAD', '/v2/wrong/team/app/manifests/v1')).status).toBe(403);
   });
 
   it('never writes the credentials or tokens into its logs', async () => {

@@ -16,10 +16,12 @@ import { UpstreamHealth } from './health.ts';
 import { HintStore } from './hints.ts';
 import { coordKeys, flightKey, flushChannel } from './keys.ts';
 import { batched, CacheMetrics, type CacheResultLabel } from './metrics.ts';
+import { type ProbeResult, probeObject } from './probe.ts';
 import { isQuarantined, quarantineApplies, quarantineError } from './quarantine.ts';
 import { SingleFlight } from './single-flight.ts';
 
 export type { CachedObject, CacheEngineOptions, CacheRequest, CacheResult } from './api.ts';
+export type { ProbeResult } from './probe.ts';
 
 /**
  * The pull-through cache: classify, look up, serve hits, and fill misses and
@@ -134,6 +136,28 @@ export class CacheEngine {
       },
     };
     return this.viaFill(req, job, attempt);
+  }
+
+  /**
+   * Answer a HEAD without downloading (see `probeObject` in probe.ts): a
+   * cached object goes through `fetch`; an uncached one costs one upstream
+   * HEAD and stores nothing. Throws like `fetch`.
+   */
+  probe(req: CacheRequest): Promise<ProbeResult> {
+    return probeObject(
+      {
+        index: this.index,
+        coord: this.opts.coord,
+        upstream: this.upstream,
+        metrics: this.metrics,
+        health: this.health,
+        formatFor: this.formatFor,
+        credentials: this.fillDeps.credentials,
+        now: () => this.opts.clock.now(),
+        fetch: (r) => this.fetch(r),
+      },
+      req,
+    );
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { CacheEngine, CacheRequest, CacheResult } from '../../cache/index.ts';
 import { respond } from '../../cache/index.ts';
+import type { ProbeResult } from '../../cache/probe.ts';
 import { dockerCachePath, isTag, parseDigest, sha256Of } from '../../formats/docker/index.ts';
 import { publicOrigin } from '../../http/origin.ts';
 import { NotFoundError } from '../../storage/errors.ts';
@@ -7,6 +8,8 @@ import type { RegistryRequest } from '../context.ts';
 import { OciError } from '../errors.ts';
 import { pageTags, parseTagQuery, sendTags } from '../tags.ts';
 import { TagAliases } from './tag-aliases.ts';
+
+type UpstreamHead = Extract<ProbeResult, { source: 'upstream' }>;
 
 /** Pull-through for `type: remote` docker remotes. Errors are thrown as the engine's ApiErrors or OciErrors. */
 export interface PullThrough {
@@ -43,7 +46,13 @@ export class EnginePullThrough implements PullThrough {
     const path = dockerCachePath({ kind: 'manifest', repository: r.target.repository, reference });
     const remote = r.target.remote.name;
     if (byDigest?.algorithm === 'sha256') await this.aliases.adopt(this.engine, remote, byDigest.hex, path);
+    if (!byDigest) await this.aliases.adoptTag(this.engine, remote, path);
     const result = await this.serve(r, path);
+    if (result.source === 'upstream') {
+      const named = byDigest ? undefined : sha256Of(result.headers['docker-content-digest'] ?? '');
+      if (named) this.aliases.rememberProbe(remote, path, named);
+      return sendProbed(r, result, byDigest ? reference : result.headers['docker-content-digest']);
+    }
     if (!byDigest) {
       // Streaming a cold fill, the digest is only the upstream's word; `adopt` checks it against the stored bytes.
       const hex = result.object.digest ?? sha256Of(result.object.headers['docker-content-digest'] ?? '');
@@ -59,7 +68,10 @@ export class EnginePullThrough implements PullThrough {
   async blob(r: RegistryRequest, digest: string): Promise<void> {
     if (!parseDigest(digest)) throw new OciError('DIGEST_INVALID', 'not a sha256 or sha512 digest');
     const path = dockerCachePath({ kind: 'blob', repository: r.target.repository, digest });
-    await this.serve(r, path);
+    const result = await this.serve(r, path);
+    if (result.source === 'upstream') {
+      return sendProbed(r, { ...result, contentType: 'application/octet-stream' }, digest);
+    }
     r.ctx.set('Docker-Content-Digest', digest);
   }
 
@@ -86,9 +98,21 @@ export class EnginePullThrough implements PullThrough {
     };
   }
 
-  /** Fetch and answer; a cached entry whose blob vanished is forgotten and fetched again, once. */
-  private async serve(r: RegistryRequest, path: string): Promise<CacheResult> {
+  /**
+   * Fetch and answer; a cached entry whose blob vanished is forgotten and
+   * fetched again, once. A HEAD of an uncached object is not fetched: the
+   * engine's probe asks the upstream with a HEAD and nothing is stored
+   * (distribution's pull-through does the same); the caller answers it.
+   */
+  private async serve(r: RegistryRequest, path: string): Promise<CacheResult | UpstreamHead> {
     const req = this.request(r, path);
+    if (r.ctx.method === 'HEAD') {
+      const probed = await this.engine.probe(req);
+      if (probed.source === 'upstream') return probed;
+      // A HEAD never opens the blob, so there is nothing to forget here.
+      await respond(r.ctx, probed.result);
+      return probed.result;
+    }
     for (let attempt = 0; ; attempt++) {
       const result = await this.engine.fetch(req);
       try {
@@ -118,5 +142,17 @@ export class EnginePullThrough implements PullThrough {
       chunks.push(c as Buffer);
     }
     return Buffer.concat(chunks);
+  }
+}
+
+/** Answer a HEAD from the upstream's HEAD: 200, its length and media type, and the digest. */
+function sendProbed(r: RegistryRequest, probed: UpstreamHead, digest: string | undefined): void {
+  const ctx = r.ctx;
+  ctx.status = 200;
+  ctx.set('Content-Type', probed.contentType ?? 'application/octet-stream');
+  if (probed.size !== undefined) ctx.length = probed.size;
+  if (digest && parseDigest(digest)) {
+    ctx.set('Docker-Content-Digest', digest);
+    ctx.set('ETag', `"${digest}"`);
   }
 }
