@@ -5,6 +5,7 @@ import type { Logger } from '../../http/logger.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../../upstream/upstream.ts';
 import { type Challenge, parseChallenge, pullScope, realmAllowed } from './challenge.ts';
 import { upstreamManifestAccept } from './media-types.ts';
+import { mergeTagPages } from './tag-pages.ts';
 import { TokenCache } from './token-cache.ts';
 
 export interface RegistryUpstreamOptions {
@@ -30,7 +31,9 @@ const maxTokenResponseBytes = 64 * 1024;
  *    expire. The realm must pass `realmAllowed` (never an arbitrary host);
  * 3. revalidates tag manifests with `HEAD` instead of `GET` when the engine
  *    sends `If-None-Match`: the same digest becomes a 304 without a GET,
- *    which Docker Hub does not count against pull limits.
+ *    which Docker Hub does not count against pull limits;
+ * 4. follows a paginated `tags/list` (`Link: <…>; rel="next"`) and answers
+ *    with the merged list (`mergeTagPages`), so the engine caches it whole.
  * Credentials only ever go to the remote's origin (and tokens only there):
  * the client drops them on redirects elsewhere (blob CDNs). Requests of other
  * remotes pass through untouched. Safe for concurrent use.
@@ -65,7 +68,13 @@ export class RegistryUpstream implements Upstream {
         return { ...head, status: unchanged ? 304 : 404, body: empty(head.body) };
       head.body.resume();
     }
-    return this.authorized(remote, req);
+    const res = await this.authorized(remote, req);
+    if ((req.method ?? 'GET') !== 'GET' || !isTagsListUrl(req.url)) return res;
+    return mergeTagPages(res, {
+      remote: remote.name,
+      origin: new URL(remote.baseUrl ?? req.url).origin,
+      fetchPage: (url) => this.authorized(remote, { ...req, url }),
+    });
   }
 
   async close(): Promise<void> {
@@ -152,6 +161,10 @@ export function parseTokenResponse(
 
 function isManifestUrl(url: string): boolean {
   return /\/v2\/.+\/manifests\/[^/]+$/.test(new URL(url).pathname);
+}
+
+function isTagsListUrl(url: string): boolean {
+  return /\/v2\/.+\/tags\/list$/.test(new URL(url).pathname);
 }
 
 function withToken(creds: Credentials | undefined, token: string): Credentials {
