@@ -4,6 +4,7 @@ import type { ConfigSource } from '../http/app.ts';
 import type { Logger } from '../http/logger.ts';
 import type { Settings } from '../settings.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import type { CatalogStore } from './catalog.ts';
 import type { RegistryStore } from './hosted/store.ts';
 import type { UploadStore } from './hosted/upload-store.ts';
 import type { RegistryMetrics } from './metrics.ts';
@@ -22,6 +23,8 @@ export interface RegistryDeps {
   blobs: BlobStore;
   store: RegistryStore;
   uploads: UploadStore;
+  /** The repositories `_catalog` lists. */
+  catalog: CatalogStore;
   metrics: RegistryMetrics;
   /** Pull-through for `type: remote` docker remotes (the caching engine). */
   pull: PullThrough;

@@ -4,6 +4,7 @@ import { cacheEngineFor } from '../cache/index.ts';
 import '../formats/docker/index.ts';
 import { rawPathAfter } from '../cache/path-guard.ts';
 import type { ProxyDeps, RouteModule } from '../http/app.ts';
+import { CatalogStore, serveCatalog } from './catalog.ts';
 import { defaultMaxManifestBytes, type RegistryDeps } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { type NotFoundKind, OciError, ociErrorBody, toOciError } from './errors.ts';
@@ -27,7 +28,8 @@ const defaultUploadIdleMs = 24 * 60 * 60_000;
  * hosted push for docker remotes of `type: local`, and containerd mirror
  * routing (see `route.ts` for how a name picks its remote). Every response
  * carries `Docker-Distribution-API-Version: registry/2.0`; every error uses
- * the spec's envelope.
+ * the spec's envelope. `GET /v2/_catalog` lists the repositories of every
+ * docker remote (`catalog.ts`).
  */
 export const registryRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
   const rdeps = registryDeps(deps);
@@ -43,6 +45,7 @@ export function registryDeps(deps: ProxyDeps, overrides: Partial<RegistryDeps> =
     blobs: deps.blobs,
     store: new RegistryStore(deps.db),
     uploads: new UploadStore(deps.db),
+    catalog: new CatalogStore(deps.db),
     metrics: createRegistryMetrics(deps.registry),
     pull: new EnginePullThrough(cacheEngineFor(deps)),
     maxManifestBytes: defaultMaxManifestBytes,
@@ -61,8 +64,7 @@ async function handle(ctx: Koa.Context, deps: RegistryDeps): Promise<void> {
   try {
     if (!op) throw new OciError('UNSUPPORTED', 'no such registry endpoint', { status: 404 });
     if (op.kind === 'base') return base(ctx);
-    if (op.kind === 'catalog')
-      throw new OciError('UNSUPPORTED', 'the catalog is not served', { status: 404 });
+    if (op.kind === 'catalog') return await serveCatalog(ctx, deps.config.current(), deps.catalog);
     const ns = typeof ctx.query.ns === 'string' ? ctx.query.ns : undefined;
     target = resolveTarget(deps.config.current(), op.name, ns);
     await dispatch({ ctx, deps, target }, op);

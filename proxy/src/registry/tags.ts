@@ -13,8 +13,8 @@ export interface TagQuery {
   last?: string;
 }
 
-/** `n` and `last` of `tags/list` (end-8b). A malformed `n` is a 400. */
-export function parseTagQuery(r: RegistryRequest): TagQuery {
+/** `n` and `last` of `tags/list` (end-8b) and `_catalog`. A malformed `n` is a 400. */
+export function parseTagQuery(r: Pick<RegistryRequest, 'ctx'>): TagQuery {
   const rawN = queryValue(r.ctx, 'n');
   const last = queryValue(r.ctx, 'last');
   if (rawN === undefined) return { last };
