@@ -19,15 +19,17 @@ describe('pull-through against a misbehaving registry', () => {
   const goodDigest = digestOf(good);
   const honest = Buffer.from('the bytes this digest names');
   const honestDigest = digestOf(honest);
+  const probed = randomBytes(1024 * 1024);
+  const probedDigest = digestOf(probed);
   let fake: FakeRegistry;
   let orchard: Orchard;
   let oci: OciClient;
 
   beforeAll(async () => {
     fake = await startFakeRegistry({
-      blobs: { [goodDigest]: good, [honestDigest]: honest },
+      blobs: { [goodDigest]: good, [honestDigest]: honest, [probedDigest]: probed },
       corrupt: { [honestDigest]: Buffer.from('other bytes, same length!!') },
-      redirect: [goodDigest],
+      redirect: [goodDigest, probedDigest],
     });
     orchard = await startOrchard({
       config:
@@ -59,6 +61,23 @@ describe('pull-through against a misbehaving registry', () => {
       'GET /token Basic',
       `GET /v2/team/app/blobs/${goodDigest} Bearer`,
     ]);
+  });
+
+  it('a cold HEAD follows the redirect with a HEAD, without credentials, and caches nothing', async () => {
+    const seen = fake.seen.length;
+    const cdn = fake.cdnSeen.length;
+    const r = await oci.req('HEAD', `/v2/fake/team/app/blobs/${probedDigest}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-length')).toBe(String(probed.length));
+    expect(r.headers.get('docker-content-digest')).toBe(probedDigest);
+    // The token of the first test is reused for the same scope.
+    expect(fake.seen.slice(seen).map((s) => `${s.method} ${s.path} ${s.auth ?? '-'}`)).toEqual([
+      `HEAD /v2/team/app/blobs/${probedDigest} Bearer`,
+    ]);
+    expect(fake.cdnSeen.slice(cdn).map((c) => c.authorization)).toEqual([undefined]);
+    const engine = cacheEngineFor(orchard.proxy.deps);
+    expect(await engine.index.get('fake', `team/app/blobs/${probedDigest}`)).toBeUndefined();
+    expect(await orchard.proxy.deps.blobs.stat(blobKey(probedDigest.slice(7)))).toBeUndefined();
   });
 
   it('never serves as complete, nor caches, a blob whose bytes do not match its digest', async () => {
