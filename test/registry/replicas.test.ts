@@ -124,4 +124,20 @@ describe('registry on two replicas sharing PostgreSQL, Redis and S3', () => {
     expect(new Set(got)).toEqual(new Set([layer]));
     expect(counting.count('GET', new RegExp(`/blobs/${layer}$`))).toBe(1);
   }, 120_000);
+
+  it('GET /v2/_catalog on PostgreSQL lists hosted and cached repositories in byte order', async () => {
+    await Promise.all([a.settled(), b.settled()]);
+    const r = await new OciClient(b.url).req('GET', '/v2/_catalog?n=10');
+    expect(r.status).toBe(200);
+    expect(r.json<{ repositories: string[] }>().repositories).toEqual([
+      `${cache}/team/big`,
+      `${hosted}/chunked`,
+      `${hosted}/team/app`,
+    ]);
+    const page = await new OciClient(a.url).req('GET', `/v2/_catalog?n=1&last=${cache}/team/big`);
+    expect(page.json<{ repositories: string[] }>().repositories).toEqual([`${hosted}/chunked`]);
+    expect(page.headers.get('link')).toBe(
+      `</v2/_catalog?n=1&last=${encodeURIComponent(`${hosted}/chunked`)}>; rel="next"`,
+    );
+  });
 });
