@@ -69,9 +69,7 @@ export class EnginePullThrough implements PullThrough {
     if (!parseDigest(digest)) throw new OciError('DIGEST_INVALID', 'not a sha256 or sha512 digest');
     const path = dockerCachePath({ kind: 'blob', repository: r.target.repository, digest });
     const result = await this.serve(r, path);
-    if (result.source === 'upstream') {
-      return sendProbed(r, { ...result, contentType: 'application/octet-stream' }, digest);
-    }
+    if (result.source === 'upstream') return sendProbed(r, result, digest);
     r.ctx.set('Docker-Content-Digest', digest);
   }
 
