@@ -1,20 +1,19 @@
 import type { FileHandle } from 'node:fs/promises';
+import { ServerResponse } from 'node:http';
 import { Readable, type Writable } from 'node:stream';
+import { borrowBuffer, returnBuffer } from './buffer-pool.ts';
 
 /** Bytes per file read. Node's 64 KiB default halves the rate of a large body served over HTTP. */
 const readChunkBytes = 1024 * 1024;
 /** Reads a pooled `pipe` keeps on their way to the socket at once. */
 const writesInFlight = 2;
-/** Spare read buffers kept for reuse, process-wide. */
-const maxSpare = 8;
-const spare: Buffer[] = [];
 
 /**
  * The body of an fs `get`: bytes `start`..`end` (inclusive) of an open file,
  * which it closes when it ends or is destroyed.
  *
- * It is a plain Readable (1 MiB reads), with one fast path: `pipe` into a
- * single destination before anything was read (what Koa does with a response
+ * It is a plain Readable (1 MiB reads), with one fast path: `pipe` into an
+ * HTTP response before anything was read (what Koa does with a response
  * body) reads into a few reused buffers and hands each back only once the
  * destination's write callback says the socket took it. A warm 256 MiB blob
  * then costs no fresh buffers: no page faults, no garbage. This is the
@@ -60,7 +59,14 @@ export class FileBody extends Readable {
   }
 
   override pipe<T extends NodeJS.WritableStream>(dest: T, opts?: { end?: boolean }): T {
-    if (this.pumping || this.readableDidRead || this.readableFlowing === true || opts?.end === false) {
+    // Only for an HTTP response is a write callback proof that the socket holds the bytes.
+    if (
+      !(dest instanceof ServerResponse) ||
+      this.pumping ||
+      this.readableDidRead ||
+      this.readableFlowing === true ||
+      opts?.end === false
+    ) {
       return super.pipe(dest, opts);
     }
     this.pumping = true;
@@ -95,7 +101,7 @@ export class FileBody extends Readable {
           wake = undefined;
           continue;
         }
-        const buf = spare.pop() ?? Buffer.allocUnsafeSlow(readChunkBytes);
+        const buf = borrowBuffer(readChunkBytes);
         const want = Math.min(buf.length, this.stop - this.pos);
         const { bytesRead } = await this.handle.read(buf, 0, want, this.pos);
         if (bytesRead === 0) throw new Error('the file ended before its size');
@@ -107,7 +113,7 @@ export class FileBody extends Readable {
         out.write(chunk, (err) => {
           inFlight--;
           // After an error the socket may still hold the bytes: let that buffer go.
-          if (!err && spare.length < maxSpare) spare.push(buf);
+          if (!err) returnBuffer(buf);
           wake?.();
         });
       }
