@@ -7,9 +7,23 @@ import { NotFoundError } from '../../storage/errors.ts';
 import type { RegistryRequest } from '../context.ts';
 import { OciError } from '../errors.ts';
 import { pageTags, parseTagQuery, sendTags } from '../tags.ts';
+import { needsPlatformFallback, platformDigest, readManifest } from './platform-fallback.ts';
 import { TagAliases } from './tag-aliases.ts';
 
 type UpstreamHead = Extract<ProbeResult, { source: 'upstream' }>;
+
+/** What `serve` answered from; `replaced` when a fallback answered instead of the object. */
+interface Served {
+  result: CacheResult | UpstreamHead;
+  replaced?: boolean;
+}
+
+/** Serve something else in place of an object: `wants` decides from its media type. */
+interface Fallback {
+  wants(contentType: string | undefined): boolean;
+  /** Answer the request; the object's body is read or destroyed. */
+  serve(result: CacheResult): Promise<void>;
+}
 
 /** Pull-through for `type: remote` docker remotes. Errors are thrown as the engine's ApiErrors or OciErrors. */
 export interface PullThrough {
@@ -47,7 +61,10 @@ export class EnginePullThrough implements PullThrough {
     const remote = r.target.remote.name;
     if (byDigest?.algorithm === 'sha256') await this.aliases.adopt(this.engine, remote, byDigest.hex, path);
     if (!byDigest) await this.aliases.adoptTag(this.engine, remote, path);
-    const result = await this.serve(r, path);
+    // Only a tag is negotiated: a digest names exact bytes.
+    const fallback = byDigest ? undefined : this.platformFallback(r, reference);
+    const served = await this.serve(r, path, fallback);
+    const result = served.result;
     if (result.source === 'upstream') {
       const named = byDigest ? undefined : sha256Of(result.headers['docker-content-digest'] ?? '');
       if (named) this.aliases.rememberProbe(remote, path, named);
@@ -58,6 +75,7 @@ export class EnginePullThrough implements PullThrough {
       const hex = result.object.digest ?? sha256Of(result.object.headers['docker-content-digest'] ?? '');
       if (hex) this.aliases.remember(remote, hex, path);
     }
+    if (served.replaced) return;
     const digest = byDigest ? reference : result.object.digest ? `sha256:${result.object.digest}` : undefined;
     const ctx = r.ctx;
     // The digest of the bytes served; an upstream's header is only trusted before the digest is known.
@@ -65,10 +83,29 @@ export class EnginePullThrough implements PullThrough {
     ctx.remove('Accept-Ranges');
   }
 
+  /**
+   * The Accept fallback of a manifest by tag: when the object is an index the
+   * client's `Accept` does not take, the `defaultPlatform` entry is served by
+   * its digest instead (the by-digest path, so `Docker-Content-Digest` is that
+   * digest), as distribution does. None without an `Accept` header.
+   */
+  private platformFallback(r: RegistryRequest, tag: string): Fallback | undefined {
+    const accept = r.ctx.get('accept');
+    if (!accept) return undefined;
+    return {
+      wants: (contentType) => needsPlatformFallback(contentType, accept),
+      serve: async (result) => {
+        const index = await readManifest(result.object, r.deps.maxManifestBytes);
+        const digest = platformDigest(index, `tag ${tag}`);
+        await this.manifest(r, digest);
+      },
+    };
+  }
+
   async blob(r: RegistryRequest, digest: string): Promise<void> {
     if (!parseDigest(digest)) throw new OciError('DIGEST_INVALID', 'not a sha256 or sha512 digest');
     const path = dockerCachePath({ kind: 'blob', repository: r.target.repository, digest });
-    const result = await this.serve(r, path);
+    const { result } = await this.serve(r, path);
     if (result.source === 'upstream') return sendProbed(r, result, digest);
     r.ctx.set('Docker-Content-Digest', digest);
   }
@@ -97,26 +134,38 @@ export class EnginePullThrough implements PullThrough {
   }
 
   /**
-   * Fetch and answer; a cached entry whose blob vanished is forgotten and
-   * fetched again, once. A HEAD of an uncached object is not fetched: the
+   * Fetch, decide, answer; a cached entry whose blob vanished is forgotten
+   * and fetched again, once. A HEAD of an uncached object is not fetched: the
    * engine's probe asks the upstream with a HEAD and nothing is stored
    * (distribution's pull-through does the same); the caller answers it.
+   * With `fallback`, an object it `wants` is handed to its `serve` before
+   * anything is written (`replaced`); a HEAD probe that finds such an object
+   * upstream fetches it, since the decision needs its body.
    */
-  private async serve(r: RegistryRequest, path: string): Promise<CacheResult | UpstreamHead> {
+  private async serve(r: RegistryRequest, path: string, fallback?: Fallback): Promise<Served> {
     const req = this.request(r, path);
+    let probed: CacheResult | undefined;
     if (r.ctx.method === 'HEAD') {
-      const probed = await this.engine.probe(req);
-      if (probed.source === 'upstream') return probed;
-      // A HEAD never opens the blob, so there is nothing to forget here.
-      await respond(r.ctx, probed.result);
-      return probed.result;
+      const p = await this.engine.probe(req);
+      if (p.source === 'upstream' && !fallback?.wants(p.contentType)) return { result: p };
+      if (p.source === 'cache') probed = p.result;
+      if (probed && !fallback?.wants(probed.object.contentType)) {
+        // A HEAD never opens the blob, so there is nothing to forget here.
+        await respond(r.ctx, probed);
+        return { result: probed };
+      }
     }
     for (let attempt = 0; ; attempt++) {
-      const result = await this.engine.fetch(req);
+      const result = attempt === 0 && probed ? probed : await this.engine.fetch(req);
       try {
+        if (fallback?.wants(result.object.contentType)) {
+          await fallback.serve(result);
+          return { result, replaced: true };
+        }
         await respond(r.ctx, result);
-        return result;
+        return { result };
       } catch (err) {
+        result.object.body?.destroy();
         if (!(err instanceof NotFoundError) || result.source !== 'cache' || attempt > 0) throw err;
         await this.engine.forget(req.remote.name, req.path);
       }
