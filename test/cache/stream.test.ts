@@ -102,6 +102,30 @@ describe('stream-through', () => {
     expect(upstream.count('/reset.bin')).toBe(1);
   });
 
+  it('serves a Range request while the body is still filling, from the spool, and once cached', async () => {
+    const file = { size: 1024 * 1024, seed: 17 };
+    upstream.set('/ranged.bin', { body: file });
+    upstream.behave('/ranged.bin', { kind: 'slow', bytesPerSecond: 2 * 1024 * 1024 }, 1);
+    const whole = http(url('ranged.bin'));
+    await new Promise((r) => setTimeout(r, 100));
+    // Joins the fill in flight: a range of the middle, and a suffix.
+    const [mid, tail] = await Promise.all([
+      http(url('ranged.bin'), { headers: { range: 'bytes=1000-1999' } }),
+      http(url('ranged.bin'), { headers: { range: 'bytes=-10' } }),
+    ]);
+    const full = (await whole).body;
+    expect(full.length).toBe(file.size);
+    expect(mid.status).toBe(206);
+    expect(mid.headers['x-artifact-source']).toBe('remote');
+    expect(mid.headers['content-range']).toBe(`bytes 1000-1999/${file.size}`);
+    expect(mid.body.equals(full.subarray(1000, 2000))).toBe(true);
+    expect(tail.status).toBe(206);
+    expect(tail.body.equals(full.subarray(file.size - 10))).toBe(true);
+    expect(upstream.count('/ranged.bin')).toBe(1);
+    const unsatisfiable = await http(url('ranged.bin'), { headers: { range: `bytes=${file.size}-` } });
+    expect(unsatisfiable.status).toBe(416);
+  });
+
   it('serves a HEAD miss from the response head and still caches the body', async () => {
     upstream.set('/head.bin', { body: { size: 300_000, seed: 15 } });
     const r = await http(url('head.bin'), { method: 'HEAD' });

@@ -61,8 +61,13 @@ export interface CachedObject {
   lastModified?: string;
   /** Upstream headers the format keeps (lower-case). */
   headers: Record<string, string>;
-  /** Streaming objects: the body (ranges are not served mid-fill). Must be consumed or destroyed. */
+  /** Streaming objects: the whole body, as it streams. Must be consumed or destroyed. */
   body?: Readable;
+  /**
+   * Streaming objects of known size: a reader of bytes `start`..`end` of the
+   * body still filling (it waits for them). Call before destroying `body`.
+   */
+  openRange?(range: { start: number; end: number }): Readable;
   /** Small stored objects already in memory: the whole content. */
   bytes?: Buffer;
   /** Stored objects: open the blob. Throws NotFoundError when the blob vanished (see `forget`). */

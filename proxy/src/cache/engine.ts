@@ -238,15 +238,19 @@ export class CacheEngine {
       start = await flight.started;
       if (joined || !flight.isLeader) this.metrics.followers.inc(labels);
       if (start.kind === 'stream') {
-        const served = batched((n) => this.metrics.served(labels, n));
-        const body = start.spool.createReader({ onBytes: (n) => served.add(n) });
-        body.once('close', () => served.flush());
+        const spool = start.spool;
+        const reader = (range?: { start: number; end: number }) => {
+          const served = batched((n) => this.metrics.served(labels, n));
+          const r = spool.createReader({ ...range, onBytes: (n) => served.add(n) });
+          r.once('close', () => served.flush());
+          return r;
+        };
         this.metrics.count(labels, 'miss');
         return {
           source: 'remote',
           result: 'miss',
           stale: false,
-          object: { ...start.meta, body, countServed: () => {} },
+          object: { ...start.meta, body: reader(), openRange: reader, countServed: () => {} },
         };
       }
     } finally {

@@ -41,18 +41,7 @@ export async function respond(ctx: Koa.Context, result: CacheResult): Promise<vo
     ctx.status = 304;
     return;
   }
-  if (o.body) {
-    // Mid-fill: the whole body, as it streams; ranges are served once it is cached.
-    ctx.status = 200;
-    if (head) {
-      o.body.destroy();
-      if (o.size !== undefined) ctx.length = o.size;
-      return;
-    }
-    ctx.body = o.body;
-    if (o.size !== undefined) ctx.length = o.size;
-    return;
-  }
+  if (o.body) return respondStreaming(ctx, o, o.body, head);
   const size = o.size ?? 0;
   const range = pickRange(ctx, o, size);
   if (range === 'unsatisfiable') {
@@ -79,13 +68,44 @@ export async function respond(ctx: Koa.Context, result: CacheResult): Promise<vo
   ctx.length = range ? range.end - range.start + 1 : size;
 }
 
+/**
+ * Mid-fill: the body as it streams. A range is served from the spool too when
+ * the upstream declared the length (a reader from `start` that waits for the
+ * bytes, and, like every reader, ends only once the whole body is verified);
+ * without a length, the whole body.
+ */
+function respondStreaming(ctx: Koa.Context, o: CachedObject, body: Readable, head: boolean): void {
+  const size = o.size;
+  const range = size !== undefined && o.openRange ? pickRange(ctx, o, size) : undefined;
+  if (range === 'unsatisfiable') {
+    body.destroy();
+    throw new ApiError('RANGE_NOT_SATISFIABLE', undefined, {
+      headers: { 'Content-Range': `bytes */${size}` },
+    });
+  }
+  ctx.status = range ? 206 : 200;
+  if (range) ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+  ctx.set('Accept-Ranges', size !== undefined && o.openRange ? 'bytes' : 'none');
+  const length = range ? range.end - range.start + 1 : size;
+  if (head) {
+    body.destroy();
+    if (length !== undefined) ctx.length = length;
+    return;
+  }
+  // The range reader takes its own reference before the whole-body reader lets go of the spool.
+  const part = range ? o.openRange!(range) : undefined;
+  if (part) body.destroy();
+  ctx.body = part ?? body;
+  if (length !== undefined) ctx.length = length;
+}
+
 function setHeaders(ctx: Koa.Context, result: CacheResult): void {
   const o = result.object;
   for (const [k, v] of Object.entries(o.headers)) ctx.set(k, v);
   ctx.set('X-Artifact-Source', result.source);
   // Stored types are complete (with any charset): skip Koa's mime lookup on every hit.
   ctx.set('Content-Type', o.contentType);
-  ctx.set('Accept-Ranges', o.body ? 'none' : 'bytes');
+  ctx.set('Accept-Ranges', 'bytes');
   if (o.digest) {
     ctx.set('ETag', `"${o.digest}"`);
     ctx.set('X-Checksum-Sha256', o.digest);
