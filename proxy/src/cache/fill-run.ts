@@ -5,6 +5,7 @@ import type { ArtifactHint, Format } from '../formats/index.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Logger } from '../http/logger.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
+import { readAtMost } from '../upstream/body.ts';
 import type { Upstream } from '../upstream/upstream.ts';
 import type { CacheEntry, CacheIndex } from './entries.ts';
 import type { UpstreamHealth } from './health.ts';
@@ -70,18 +71,9 @@ export async function readLimited(
   body: AsyncIterable<unknown> & { destroy(): void },
   max: number,
 ): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    const chunk = c as Buffer;
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      throw new ApiError('UPSTREAM_ERROR', `the upstream document is larger than ${max} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+  const whole = await readAtMost(body, max);
+  if (!whole) throw new ApiError('UPSTREAM_ERROR', `the upstream document is larger than ${max} bytes`);
+  return whole;
 }
 
 export function parseHttpDate(v: string | undefined): Date | undefined {

@@ -6,6 +6,7 @@ import { cacheSettingsFromEnv } from './settings.ts';
 export type { CachedObject, CacheEngineOptions, CacheRequest, CacheResult } from './engine.ts';
 export { CacheEngine } from './engine.ts';
 export { normalizePath, rawPathAfter } from './path-guard.ts';
+export { readObject } from './read-object.ts';
 export { respond, serveFromCache } from './serve.ts';
 export { type CacheSettings, cacheSettingsFromEnv } from './settings.ts';
 

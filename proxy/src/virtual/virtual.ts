@@ -1,5 +1,4 @@
-import type { Readable } from 'node:stream';
-import type { CacheEngine, CacheResult } from '../cache/index.ts';
+import { type CacheEngine, type CacheResult, readObject } from '../cache/index.ts';
 import type { Clock } from '../clock.ts';
 import type { OrchardConfig, RemoteConfig, VirtualConfig } from '../config/index.ts';
 import type { Format } from '../formats/index.ts';
@@ -136,8 +135,6 @@ export function mergedResult(deps: VirtualDeps, entry: MergedEntry, fresh: boole
 }
 
 async function readAll(result: CacheResult): Promise<Buffer> {
-  const body: Readable = result.object.body ?? (await result.object.open!()).body;
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  // Members' index documents were bounded when they were filled.
+  return (await readObject(result.object, Number.POSITIVE_INFINITY))!;
 }

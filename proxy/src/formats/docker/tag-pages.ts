@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { readAtMost } from '../../upstream/body.ts';
 import { UpstreamError } from '../../upstream/errors.ts';
 import type { UpstreamResponse } from '../../upstream/upstream.ts';
 
@@ -35,7 +36,7 @@ export async function mergeTagPages(
   let bytes = 0;
   let res = first;
   for (let pages = 1; ; pages++) {
-    const body = await readLimited(res.body, maxTagListBytes - bytes);
+    const body = await readAtMost(res.body, maxTagListBytes - bytes);
     if (!body) throw fail(`larger than ${maxTagListBytes} bytes`);
     bytes += body.length;
     const page = parsePage(body);
@@ -87,19 +88,4 @@ function parsePage(body: Buffer): { name: unknown; tags: string[] } | undefined 
   } catch {
     return undefined;
   }
-}
-
-/** The whole body, or `undefined` (the stream destroyed) once it exceeds `limit` bytes. */
-async function readLimited(body: Readable, limit: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    size += (c as Buffer).length;
-    if (size > limit) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
 }

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Clock } from '../../clock.ts';
 import type { Credentials, RemoteConfig } from '../../config/index.ts';
 import type { Logger } from '../../http/logger.ts';
+import { readAtMost } from '../../upstream/body.ts';
 import type { Upstream, UpstreamRequest, UpstreamResponse } from '../../upstream/upstream.ts';
 import { type Challenge, parseChallenge, pullScope, realmAllowed } from './challenge.ts';
 import { upstreamManifestAccept } from './media-types.ts';
@@ -130,7 +131,8 @@ export class RegistryUpstream implements Upstream {
         credentialOrigin: url.origin,
         signal,
       });
-      const body = await readSmall(res.body);
+      // An oversized answer reads as empty: not a token.
+      const body = (await readAtMost(res.body, maxTokenResponseBytes)) ?? Buffer.alloc(0);
       if (res.status !== 200) {
         this.opts.onToken?.(remote.name, 'error');
         this.opts.logger.warn('upstream token request refused', { remote: remote.name, status: res.status });
@@ -174,20 +176,6 @@ function withToken(creds: Credentials | undefined, token: string): Credentials {
 function empty(body: Readable): Readable {
   body.resume();
   return Readable.from([]);
-}
-
-async function readSmall(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of body) {
-    size += (c as Buffer).length;
-    if (size > maxTokenResponseBytes) {
-      body.destroy();
-      return Buffer.alloc(0);
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 function hostOf(url: string | undefined): string | undefined {

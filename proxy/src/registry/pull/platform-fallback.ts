@@ -1,4 +1,4 @@
-import type { CachedObject } from '../../cache/index.ts';
+import { type CachedObject, readObject } from '../../cache/index.ts';
 import { baseMediaType, indexTypes } from '../../formats/docker/media-types.ts';
 import { OciError } from '../errors.ts';
 
@@ -60,24 +60,8 @@ export function platformDigest(index: Buffer, what: string): string {
  * blob vanished.
  */
 export async function readManifest(o: CachedObject, max: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new OciError('MANIFEST_INVALID', `the index is larger than ${max} bytes`, { status: 502 });
-  if (o.bytes) {
-    if (o.bytes.length > max) throw tooLarge();
-    return o.bytes;
-  }
-  if (!o.body && o.size !== undefined && o.size > max) throw tooLarge();
-  const body = o.body ?? (await o.open!()).body;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of body) {
-      size += (c as Buffer).length;
-      if (size > max) throw tooLarge();
-      chunks.push(c as Buffer);
-    }
-  } finally {
-    body.destroy();
-  }
-  return Buffer.concat(chunks);
+  const whole = await readObject(o, max);
+  if (!whole)
+    throw new OciError('MANIFEST_INVALID', `the index is larger than ${max} bytes`, { status: 502 });
+  return whole;
 }

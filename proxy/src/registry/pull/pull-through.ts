@@ -1,5 +1,5 @@
 import type { CacheEngine, CacheRequest, CacheResult } from '../../cache/index.ts';
-import { respond } from '../../cache/index.ts';
+import { readObject, respond } from '../../cache/index.ts';
 import type { ProbeResult } from '../../cache/probe.ts';
 import { dockerCachePath, isTag, parseDigest, sha256Of } from '../../formats/docker/index.ts';
 import { publicOrigin } from '../../http/origin.ts';
@@ -174,21 +174,9 @@ export class EnginePullThrough implements PullThrough {
 
   /** A small object's whole body (tag lists). */
   private async read(req: CacheRequest): Promise<Buffer> {
-    const result = await this.engine.fetch(req);
-    const o = result.object;
-    if (o.bytes) return o.bytes;
-    const body = o.body ?? (await o.open!()).body;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of body) {
-      size += (c as Buffer).length;
-      if (size > maxTagListBytes) {
-        body.destroy();
-        throw new OciError('UNKNOWN', 'the upstream tag list is too large', { status: 502 });
-      }
-      chunks.push(c as Buffer);
-    }
-    return Buffer.concat(chunks);
+    const whole = await readObject((await this.engine.fetch(req)).object, maxTagListBytes);
+    if (!whole) throw new OciError('UNKNOWN', 'the upstream tag list is too large', { status: 502 });
+    return whole;
   }
 }
 
