@@ -93,6 +93,8 @@ function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
     child.once('exit', (code, signal) => {
       forwardSignal = undefined;
       clearTimeout(limit);
+      // The run's exit code: 124 when our limit stopped it (as timeout(1) says),
+      // 128 + N when a signal N ended vitest (the shell's convention), else vitest's own.
       if (timedOut) resolveExit(TIMED_OUT);
       else resolveExit(signal ? 128 + constants.signals[signal] : (code ?? 1));
     });

@@ -16,6 +16,7 @@ import { applyS3rverFixes } from '../../test/storage/s3rver-fixes.ts';
 const [directory, bucket] = process.argv.slice(2);
 if (!directory || !bucket) {
   console.error('usage: s3-server.ts <directory> <bucket>');
+  // 2: a usage error, as shell tools report it.
   process.exit(2);
 }
 const s3rver = new S3rver({

@@ -46,6 +46,9 @@ else:
     root = "%s-%s" % (mod, version)
     files = {
         root + "/pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        # A metadata-only PEP 517 backend: the tests only pip-download sdists,
+        # which asks for metadata (prepare_metadata_for_build_wheel). Nothing may
+        # build a wheel from it, so build_wheel fails loudly instead of faking one.
         root + "/backend.py": "import os\nMETA = %r\nDI = %r\ndef get_requires_for_build_wheel(config_settings=None):\n    return []\ndef prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):\n    os.makedirs(os.path.join(metadata_directory, DI))\n    open(os.path.join(metadata_directory, DI, 'METADATA'), 'w').write(META)\n    return DI\ndef build_wheel(wheel_directory, config_settings=None, metadata_directory=None):\n    raise NotImplementedError('metadata only')\n" % (meta, "%s-%s.dist-info" % (mod, version)),
         root + "/PKG-INFO": meta,
         root + "/%s/__init__.py" % mod: "VERSION = %r\n" % version,
