@@ -36,6 +36,7 @@ export const REQUIRED_PACKAGES: readonly Requirement[] = [
   { pkg: 'unzip', bins: ['unzip'], for: 'jar/zip metadata extraction fixtures' },
   { pkg: 'lua5.4', bins: ['lua5.4'], for: 'ArgoCD health check test (docs/argocd/health.lua)' },
   { pkg: 'openssl', bins: ['openssl'], for: 'registry e2e (TLS certificates for the token-auth upstream)' },
+  { pkg: 'curl', bins: ['curl'], for: 'seed README curl examples (test/api/seed-curl.test.ts)' },
   { pkg: 'openjdk-17-jdk-headless', bins: ['jar'], for: 'jar metadata extraction fixture' },
   // The wheel fixture is built by the system interpreter, offline: pip wheel --no-build-isolation.
   {
