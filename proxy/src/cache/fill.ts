@@ -200,7 +200,8 @@ async function notFound(run: FillRun): Promise<Omit<FillOutcome, 'seq'>> {
   return { kind: 'not-found' };
 }
 
-function upstreamApiError(e: UpstreamError): ApiError {
+/** The client-facing error for an upstream that failed before answering (fills and probes). */
+export function upstreamApiError(e: UpstreamError): ApiError {
   if (e.kind === 'timeout') return new ApiError('UPSTREAM_TIMEOUT', e.message);
   if (e.kind === 'network') return new ApiError('UPSTREAM_UNREACHABLE', e.message);
   return new ApiError('UPSTREAM_ERROR', e.message);

@@ -7,6 +7,7 @@ import type { Upstream, UpstreamResponse } from '../upstream/upstream.ts';
 import type { CacheRequest, CacheResult } from './api.ts';
 import { classifyPath } from './classify.ts';
 import type { CacheIndex } from './entries.ts';
+import { upstreamApiError } from './fill.ts';
 import type { UpstreamHealth } from './health.ts';
 import { coordKeys } from './keys.ts';
 import type { CacheMetrics } from './metrics.ts';
@@ -111,8 +112,6 @@ async function upstreamHead(deps: ProbeDeps, req: CacheRequest, format: Format):
     deps.metrics.upstreamRequests.inc({ ...labels, status: 'error' });
     const e = toUpstreamError(err, remote.name);
     deps.health.record(remote.name, false, e.message);
-    if (e.kind === 'timeout') throw new ApiError('UPSTREAM_TIMEOUT', e.message);
-    if (e.kind === 'network') throw new ApiError('UPSTREAM_UNREACHABLE', e.message);
-    throw new ApiError('UPSTREAM_ERROR', e.message);
+    throw upstreamApiError(e);
   }
 }
