@@ -1,6 +1,8 @@
 import type { OrchardConfig } from '../config/index.ts';
 import type { Coordinator } from '../coord/coordinator.ts';
+import type { Queryable } from '../db/database.ts';
 import { ApiError } from '../http/errors.ts';
+import { CachedRepositories } from '../registry/cached-repositories.ts';
 import type { CacheIndex } from './entries.ts';
 import { coordKeys } from './keys.ts';
 
@@ -34,10 +36,15 @@ export interface FlushResult {
  * unreferenced ones. With a pattern, remembered 404s of the remote are all
  * forgotten (the coordinator cannot list keys by regex): that costs at most
  * one upstream request per forgotten path.
+ *
+ * `_catalog` lists what the cache holds, so a flush that deletes entries also
+ * forgets the registry repositories it left empty (all of the remote's for a
+ * whole flush; with a pattern, those with no entry left). A fill racing the
+ * flush can leave a repository unlisted until its next fill or revalidation.
  */
 export async function flushCache(
   req: FlushRequest,
-  deps: { config: OrchardConfig; index: CacheIndex; coord: Coordinator },
+  deps: { config: OrchardConfig; index: CacheIndex; coord: Coordinator; db: Queryable },
 ): Promise<FlushResult> {
   const re = compile(req.pattern);
   const remotes = selectRemotes(req, deps.config);
@@ -49,16 +56,20 @@ export async function flushCache(
     ttl_keys_deleted: 0,
     negative_keys_deleted: 0,
   };
+  const repositories = new CachedRepositories(deps.db);
   for (const remote of remotes) {
     if (!re) {
       out.ttl_keys_deleted += await deps.coord.deletePrefix(coordKeys.remotePrefix('fresh', remote));
       if (!req.mutableOnly) {
         out.entries_deleted += await deps.index.deleteRemote(remote);
         out.negative_keys_deleted += await deps.coord.deletePrefix(coordKeys.remotePrefix('neg', remote));
+        await repositories.forgetRemote(remote);
       }
       continue;
     }
+    const before = out.entries_deleted;
     await flushMatching(remote, re, req.mutableOnly, deps, out);
+    if (out.entries_deleted > before) await repositories.forgetEmptied(remote);
   }
   return out;
 }

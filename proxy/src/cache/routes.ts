@@ -64,7 +64,7 @@ export const cacheRoutes: RouteModule = (router: Router, deps: ProxyDeps) => {
         mutableOnly: truthy(one(q.mutable_only)),
         all: truthy(one(q.all)),
       },
-      { config: deps.config.current(), index: engine.index, coord: deps.coord },
+      { config: deps.config.current(), index: engine.index, coord: deps.coord, db: deps.db },
     );
     await engine.announceFlush(truthy(one(q.all)) ? 'all' : result.remotes);
     deps.logger.info('cache flushed', { ...result });

@@ -1,28 +1,30 @@
 import type Koa from 'koa';
 import type { OrchardConfig } from '../config/index.ts';
 import type { Database } from '../db/database.ts';
+import { CachedRepositories } from './cached-repositories.ts';
 import { OciError } from './errors.ts';
 import { parseTagQuery } from './tags.ts';
 
 /** Page size of `_catalog` without `n` (distribution's default). */
 export const defaultCatalogPage = 100;
 
-/** Cache paths of docker remotes that name a repository (see `dockerCachePath`). */
-const cachedObjectPattern = '/(manifests/[^/]+|blobs/[^/]+|tags/list)$';
-
 /**
  * The repositories `GET /v2/_catalog` lists, as `{remote}/{repository}`:
  * those of hosted docker remotes (any manifest or blob in the registry
- * tables) and, for pull-through docker remotes, those with anything in the
- * cache index (a manifest, blob or tag list). Only remotes named in the call
- * count, so a removed remote's leftovers are not listed. Names compare in
- * byte order (COLLATE "C"). Read-only; safe for concurrent use.
+ * tables) and, for pull-through docker remotes, those recorded in
+ * `registry_cached_repositories` (see `CachedRepositories`: something of
+ * theirs was cached; the cache index itself is not read). Only remotes
+ * named in the call count, so a removed remote's leftovers are not listed.
+ * Names compare in byte order (COLLATE "C"). Safe for concurrent use.
  */
 export class CatalogStore {
   private readonly db: Database;
+  /** Where pull-through fills record their repositories. */
+  readonly cached: CachedRepositories;
 
   constructor(db: Database) {
     this.db = db;
+    this.cached = new CachedRepositories(db);
   }
 
   /** Up to `limit` names after `last` (all names when `last` is empty), in byte order. */
@@ -32,20 +34,18 @@ export class CatalogStore {
     limit: number,
   ): Promise<string[]> {
     if (limit <= 0 || remotes.hosted.length + remotes.cached.length === 0) return [];
-    // The cache index has no repository column: the path minus its object suffix is the repository.
     const { rows } = await this.db.query<{ name: string }>(
       `SELECT name FROM (
          SELECT remote || '/' || repository AS name FROM registry_manifests WHERE remote = ANY($1::text[])
          UNION
          SELECT remote || '/' || repository FROM registry_blobs WHERE remote = ANY($1::text[])
          UNION
-         SELECT remote || '/' || regexp_replace(path, $2, '') FROM cache_entries
-           WHERE remote = ANY($3::text[]) AND path ~ $2
+         SELECT remote || '/' || repository FROM registry_cached_repositories WHERE remote = ANY($2::text[])
        ) AS names
-       WHERE name COLLATE "C" > $4::text COLLATE "C"
+       WHERE name COLLATE "C" > $3::text COLLATE "C"
        ORDER BY name COLLATE "C"
-       LIMIT $5`,
-      [remotes.hosted, cachedObjectPattern, remotes.cached, last, limit],
+       LIMIT $4`,
+      [remotes.hosted, remotes.cached, last, limit],
     );
     return rows.map((r) => r.name);
   }

@@ -70,6 +70,7 @@ export class EnginePullThrough implements PullThrough {
       if (named) this.aliases.rememberProbe(remote, path, named);
       return sendProbed(r, result, byDigest ? reference : result.headers['docker-content-digest']);
     }
+    await recordRepository(r, result);
     if (!byDigest) {
       // Streaming a cold fill, the digest is only the upstream's word; `adopt` checks it against the stored bytes.
       const hex = result.object.digest ?? sha256Of(result.object.headers['docker-content-digest'] ?? '');
@@ -107,13 +108,17 @@ export class EnginePullThrough implements PullThrough {
     const path = dockerCachePath({ kind: 'blob', repository: r.target.repository, digest });
     const { result } = await this.serve(r, path);
     if (result.source === 'upstream') return sendProbed(r, result, digest);
+    await recordRepository(r, result);
     r.ctx.set('Docker-Content-Digest', digest);
   }
 
   async tags(r: RegistryRequest): Promise<void> {
     const q = parseTagQuery(r);
     const path = dockerCachePath({ kind: 'tags', repository: r.target.repository });
-    const body = await this.read(this.request(r, path));
+    const result = await this.engine.fetch(this.request(r, path));
+    await recordRepository(r, result);
+    const body = await readObject(result.object, maxTagListBytes);
+    if (!body) throw new OciError('UNKNOWN', 'the upstream tag list is too large', { status: 502 });
     let tags: unknown;
     try {
       tags = (JSON.parse(body.toString('utf8')) as { tags?: unknown }).tags;
@@ -171,12 +176,24 @@ export class EnginePullThrough implements PullThrough {
       }
     }
   }
+}
 
-  /** A small object's whole body (tag lists). */
-  private async read(req: CacheRequest): Promise<Buffer> {
-    const whole = await readObject((await this.engine.fetch(req)).object, maxTagListBytes);
-    if (!whole) throw new OciError('UNKNOWN', 'the upstream tag list is too large', { status: 502 });
-    return whole;
+/**
+ * List the request's repository in `_catalog` (`CachedRepositories`) when
+ * `result` stored or revalidated something of it; a hit changed nothing. A
+ * failure to record is logged and does not fail the pull.
+ */
+async function recordRepository(r: RegistryRequest, result: CacheResult): Promise<void> {
+  if (result.result === 'hit') return;
+  const { remote, repository } = r.target;
+  try {
+    await r.deps.catalog.cached.record(remote.name, repository);
+  } catch (err) {
+    r.deps.logger.warn('could not record a cached repository for _catalog', {
+      remote: remote.name,
+      repository,
+      error: err as Error,
+    });
   }
 }
 
