@@ -1,5 +1,6 @@
 import { hostedApiRoutes } from './api/index.ts';
 import { cacheRoutes } from './cache/routes.ts';
+import { blobGcRoutes } from './gc/index.ts';
 import type { RouteModule } from './http/app.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import { registryRoutes } from './registry/index.ts';
@@ -12,4 +13,5 @@ export const routeModules: RouteModule[] = [
   hostedApiRoutes,
   registryRoutes,
   virtualRoutes,
+  blobGcRoutes,
 ];

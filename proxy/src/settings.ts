@@ -26,6 +26,8 @@ export interface Settings {
   shutdownGraceMs: number;
   /** Origin clients use to reach the proxy, for URLs in rewritten indexes; absent = each request's Host. */
   publicUrl?: string;
+  /** Blob garbage collection: how often (0 = only on demand) and how long new content is protected. */
+  blobGc: { intervalMs: number; graceMs: number };
 }
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -63,6 +65,10 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxUploadBytes: int(env.ORCHARD_MAX_UPLOAD_BYTES, 0),
     shutdownGraceMs: int(env.ORCHARD_SHUTDOWN_GRACE_MS, 25_000),
     publicUrl: publicUrl(env.ORCHARD_PUBLIC_URL),
+    blobGc: {
+      intervalMs: int(env.ORCHARD_BLOB_GC_INTERVAL_SECONDS, 6 * 3600) * 1000,
+      graceMs: int(env.ORCHARD_BLOB_GC_GRACE_SECONDS, 24 * 3600) * 1000,
+    },
   };
 }
 

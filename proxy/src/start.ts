@@ -4,6 +4,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { ConfigWatcher } from './config/index.ts';
 import { createCoordinator } from './coord/index.ts';
 import { createDatabase } from './db/index.ts';
+import { GuardedBlobStore } from './gc/index.ts';
 import { closeApp, createApp, type ProxyDeps } from './http/app.ts';
 import { createLogger, type Logger } from './http/logger.ts';
 import { listen } from './http/server.ts';
@@ -43,11 +44,13 @@ export async function startProxy(
 
   const watcher = new ConfigWatcher({ path: settings.configPath, logger, registry });
   await watcher.start();
-  const [db, blobs, coord] = await Promise.all([
+  const [db, store, coord] = await Promise.all([
     createDatabase(settings, { logger }),
     createBlobStore(settings, { logger, registry }),
     createCoordinator(settings, { logger, clock }),
   ]);
+  // Writers claim blobs they reuse, so garbage collection can run while the proxy serves.
+  const blobs = new GuardedBlobStore(store, db);
   const deps: ProxyDeps = { settings, logger, registry, clock, db, blobs, coord, config: watcher };
   const app = createApp(deps, routeModules);
   const server = await listen(app, { host: settings.host, port: settings.port, logger });

@@ -9,6 +9,7 @@ import type {
   PartInfo,
   PutOptions,
   PutResult,
+  StoreMaintenance,
 } from './blob-store.ts';
 import {
   DigestMismatchError,
@@ -64,11 +65,22 @@ class BaseBlobStore implements BlobStore {
   private readonly inner: BlobStore;
   private readonly histogram: Histogram<'backend' | 'operation' | 'result'>;
   readonly staging?: FileStaging;
+  readonly maintenance?: StoreMaintenance;
 
   constructor(inner: BlobStore, histogram: Histogram<'backend' | 'operation' | 'result'>) {
     this.inner = inner;
     this.name = inner.name;
     this.histogram = histogram;
+    const upkeep = inner.maintenance;
+    if (upkeep) {
+      const remove = upkeep.removeStaleTemp;
+      this.maintenance = {
+        listUploads: (prefix) => upkeep.listUploads(prefix),
+        removeStaleTemp:
+          remove &&
+          ((maxAgeMs, now) => this.run('remove_stale_temp', '', () => remove.call(upkeep, maxAgeMs, now))),
+      };
+    }
     const staging = inner.staging;
     if (staging) {
       this.staging = {

@@ -102,6 +102,29 @@ export interface BlobStore {
    * that file where the store can adopt it, so the bytes are written once.
    */
   readonly staging?: FileStaging;
+
+  /** Present on stores with leftovers to reap: open multipart sessions, private temp files. Used by garbage collection. */
+  readonly maintenance?: StoreMaintenance;
+}
+
+/** An open multipart session. */
+export interface UploadInfo {
+  key: string;
+  uploadId: string;
+  /** When the session was created. */
+  initiated: Date;
+}
+
+/** What garbage collection needs beyond the object API. */
+export interface StoreMaintenance {
+  /** Open multipart sessions whose key starts with `prefix`, in no particular order. */
+  listUploads(prefix?: string): AsyncIterable<UploadInfo>;
+  /**
+   * Remove the backend's private temp files (outside the key space) untouched
+   * for `maxAgeMs`: what crashed writers left. Returns how many. Absent when a
+   * backend has none (s3, memory).
+   */
+  removeStaleTemp?(maxAgeMs: number, now?: number): Promise<number>;
 }
 
 /**

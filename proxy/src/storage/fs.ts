@@ -11,6 +11,7 @@ import type {
   PartInfo,
   PutOptions,
   PutResult,
+  StoreMaintenance,
 } from './blob-store.ts';
 import { InvalidKeyError, NotFoundError, RangeNotSatisfiableError } from './errors.ts';
 import { FileBody } from './fs-body.ts';
@@ -40,6 +41,11 @@ export class FsBlobStore implements BlobStore {
   private readonly uploads: FsUploads;
   private ready: Promise<unknown> | undefined;
   /** Fills write their spool file in `.tmp/`; publishing it is a rename. */
+  readonly maintenance: StoreMaintenance = {
+    listUploads: (prefix) => this.listUploads(prefix),
+    removeStaleTemp: (maxAgeMs, now) => this.removeStaleTemp(maxAgeMs, now),
+  };
+
   readonly staging: FileStaging = {
     path: async () => {
       await this.init();

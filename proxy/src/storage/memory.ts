@@ -9,6 +9,7 @@ import type {
   PartInfo,
   PutOptions,
   PutResult,
+  StoreMaintenance,
 } from './blob-store.ts';
 import { NotFoundError, RangeNotSatisfiableError } from './errors.ts';
 import { HashingStream } from './hashing.ts';
@@ -34,6 +35,7 @@ const CHUNK = 64 * 1024;
  * the atomicity contract holds trivially; sessions live as long as the store.
  */
 export class MemoryBlobStore implements BlobStore {
+  readonly maintenance: StoreMaintenance = { listUploads: (prefix) => this.listUploads(prefix) };
   readonly name = 'memory';
   private readonly objects = new Map<string, StoredObject>();
   private readonly sessions = new Map<string, Session>();

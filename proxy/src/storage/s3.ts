@@ -17,6 +17,7 @@ import type {
   PartInfo,
   PutOptions,
   PutResult,
+  StoreMaintenance,
 } from './blob-store.ts';
 import { NotFoundError, RangeNotSatisfiableError, StorageError } from './errors.ts';
 import { copyLarge, copySource, objectKey, type S3Context, s3Code, s3Status } from './s3-context.ts';
@@ -62,6 +63,7 @@ export interface S3BlobStoreOptions {
  * uploads, so they survive restarts and are shared by replicas.
  */
 export class S3BlobStore implements BlobStore {
+  readonly maintenance: StoreMaintenance = { listUploads: (prefix) => this.listUploads(prefix) };
   readonly name = 's3';
   private readonly ctx: S3Context;
   private readonly sessions: S3Sessions;

@@ -19,15 +19,17 @@ export async function insertArtifact(
   tx: Queryable,
   a: NewArtifact,
 ): Promise<{ artifact: ArtifactRow; created: boolean }> {
-  const inserted = await tx.query<ArtifactRow>(
+  // On conflict, a no-op update: it locks the existing row for this transaction, so garbage
+  // collection (which skips locked rows) cannot delete an orphaned artifact this upload reuses.
+  const { rows } = await tx.query<ArtifactRow & { inserted: boolean }>(
     `INSERT INTO artifacts (id, size, content_type, original_name, format_metadata, created_by)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6) ON CONFLICT (id) DO NOTHING RETURNING *`,
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+     ON CONFLICT (id) DO UPDATE SET id = artifacts.id
+     RETURNING *, (xmax = 0) AS inserted`,
     [a.id, a.size, a.contentType, a.originalName, JSON.stringify(a.formatMetadata), a.createdBy],
   );
-  if (inserted.rows[0]) return { artifact: inserted.rows[0], created: true };
-  const existing = await getArtifact(tx, a.id);
-  if (!existing) throw new Error(`artifact ${a.id} vanished between insert and select`);
-  return { artifact: existing, created: false };
+  const { inserted, ...artifact } = rows[0]!;
+  return { artifact: artifact as ArtifactRow, created: inserted };
 }
 
 export async function getArtifact(db: Queryable, id: string): Promise<ArtifactRow | undefined> {
