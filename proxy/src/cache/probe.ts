@@ -9,7 +9,7 @@ import { classifyPath } from './classify.ts';
 import type { CacheIndex } from './entries.ts';
 import { upstreamApiError } from './fill.ts';
 import type { UpstreamHealth } from './health.ts';
-import { coordKeys } from './keys.ts';
+import { coordKeys, flightKey } from './keys.ts';
 import type { CacheMetrics } from './metrics.ts';
 import { isQuarantined, quarantineApplies, quarantineError } from './quarantine.ts';
 
@@ -49,7 +49,10 @@ export interface ProbeDeps {
  * 404/410 (a fresh one is remembered for `negativeTtl`, as a fill does),
  * QUARANTINED when the upstream's Last-Modified is inside the quarantine,
  * UPSTREAM_* (with `detail.upstream_status`) for other statuses and failures.
- * Safe for concurrent use; probes are not coalesced (a HEAD carries no body).
+ *
+ * Safe for concurrent use. Concurrent probes of one (remote, path) in this
+ * process share one upstream HEAD (`sharedProbe`): each gets its result, or
+ * its error, and nothing outlives the flight.
  */
 export async function probeObject(deps: ProbeDeps, req: CacheRequest): Promise<ProbeResult> {
   const { remote, path } = req;
@@ -61,6 +64,51 @@ export async function probeObject(deps: ProbeDeps, req: CacheRequest): Promise<P
     deps.metrics.count(labels, 'negative');
     throw new ApiError('NOT_FOUND', `${path} does not exist upstream (remembered)`);
   }
+  return sharedProbe(deps, req, () => probeUpstream(deps, req, format));
+}
+
+type UpstreamProbe = Extract<ProbeResult, { source: 'upstream' }>;
+
+/**
+ * Upstream probes in flight, per engine: keyed by the engine's upstream
+ * client (each engine wraps its own), so engines in one process (a test's
+ * replicas) never share a probe; then by `flightKey(remote, path)`.
+ */
+const probesInFlight = new WeakMap<Upstream, Map<string, Promise<UpstreamProbe>>>();
+
+/**
+ * Join the probe of (remote, path) in flight, or start one with `run`. The
+ * entry goes as soon as the probe settles, success or failure, so a probe is
+ * never reused beyond its flight: the next one asks the upstream again. This
+ * is in-process only (a probe stores nothing other replicas could wait on),
+ * and separate from the fills' SingleFlight: a GET never joins a HEAD.
+ * Joiners get the very same result object (read it, never change it) or
+ * error, and the flight's metrics are counted once.
+ */
+function sharedProbe(
+  deps: ProbeDeps,
+  req: CacheRequest,
+  run: () => Promise<UpstreamProbe>,
+): Promise<UpstreamProbe> {
+  let flights = probesInFlight.get(deps.upstream);
+  if (!flights) {
+    flights = new Map();
+    probesInFlight.set(deps.upstream, flights);
+  }
+  const key = flightKey(req.remote.name, req.path);
+  const joined = flights.get(key);
+  if (joined) return joined;
+  const flight = run().finally(() => {
+    if (flights.get(key) === flight) flights.delete(key);
+  });
+  flights.set(key, flight);
+  return flight;
+}
+
+/** One upstream HEAD of (remote, path), with the fill's bookkeeping: health, remembered 404s, quarantine. */
+async function probeUpstream(deps: ProbeDeps, req: CacheRequest, format: Format): Promise<UpstreamProbe> {
+  const { remote, path } = req;
+  const labels = { remote: remote.name, package: remote.package };
   const res = await upstreamHead(deps, req, format);
   res.body.resume();
   if (res.status >= 500) deps.health.record(remote.name, false, `upstream answered ${res.status}`);

@@ -14,12 +14,18 @@ export interface CountingProxy {
  * A plain HTTP reverse proxy in front of an upstream registry that records
  * every request, so tests count upstream fetches where they happen (the
  * spy-around-the-real-thing approach of distribution's proxy tests).
+ * `holdMs` delays forwarding each request (recorded at once), a slow
+ * upstream that lets concurrent client requests pile up behind one fetch.
  */
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export async function startCountingProxy(
+  target: string,
+  opts: { holdMs?: number } = {},
+): Promise<CountingProxy> {
   const t = new URL(target);
   const seen: string[] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer(async (req, res) => {
     seen.push(`${req.method} ${req.url}`);
+    if (opts.holdMs) await new Promise((resolve) => setTimeout(resolve, opts.holdMs));
     const up = request(
       {
         host: t.hostname,
