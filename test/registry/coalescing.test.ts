@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountingProxy, startCountingProxy } from './lib/counting-proxy.ts';
-import { type DockerRegistry, startDockerRegistry } from './lib/docker-registry.ts';
-import { dockerRemote, type Orchard, startOrchard } from './lib/orchard.ts';
-import { pseudoRandom, pushBlobStream, pushManifest } from './lib/push.ts';
+import { type CountedPullThrough, startCountedPullThrough } from './lib/counted-pull-through.ts';
+import type { CountingProxy } from './lib/counting-proxy.ts';
+import type { Orchard } from './lib/orchard.ts';
 
 const layerSize = 256 * 1024 * 1024;
 
@@ -15,23 +14,19 @@ const layerSize = 256 * 1024 * 1024;
  * the right bytes, streamed while the single fill runs.
  */
 describe('coalescing cold pulls of one layer', () => {
-  let upstream: DockerRegistry;
   let counting: CountingProxy;
   let orchard: Orchard;
   let digest: string;
 
+  let fixture: CountedPullThrough;
+
   beforeAll(async () => {
-    upstream = await startDockerRegistry();
-    counting = await startCountingProxy(upstream.url);
-    digest = await pushBlobStream(upstream.url, 'big/layer', layerSize, () => pseudoRandom(layerSize, 7));
-    await pushManifest(upstream.url, 'big/layer', 'v1', [{ digest, size: layerSize }]);
-    orchard = await startOrchard({ config: dockerRemote('up', { type: 'remote', baseUrl: counting.url }) });
+    fixture = await startCountedPullThrough({ repo: 'big/layer', layerSize, seed: 7 });
+    ({ counting, orchard, layer: digest } = fixture);
   }, 180_000);
 
   afterAll(async () => {
-    await orchard?.close();
-    await counting?.close();
-    await upstream?.stop();
+    await fixture?.close();
   });
 
   it('8 concurrent cold pulls of a 256 MiB layer make exactly 1 upstream blob GET', async () => {

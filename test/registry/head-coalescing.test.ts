@@ -1,9 +1,9 @@
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountingProxy, startCountingProxy } from './lib/counting-proxy.ts';
-import { type DockerRegistry, startDockerRegistry } from './lib/docker-registry.ts';
-import { dockerRemote, type Orchard, startOrchard } from './lib/orchard.ts';
-import { pseudoRandom, pushBlobStream, pushManifest } from './lib/push.ts';
+import { type CountedPullThrough, startCountedPullThrough } from './lib/counted-pull-through.ts';
+import type { CountingProxy } from './lib/counting-proxy.ts';
+import type { DockerRegistry } from './lib/docker-registry.ts';
+import type { Orchard } from './lib/orchard.ts';
 
 const layerSize = 1024 * 1024;
 /** The upstream answers this late, so all concurrent HEADs reach Orchard while the first is in flight. */
@@ -24,18 +24,15 @@ describe('coalescing cold HEAD probes', () => {
   let layer: string;
   let manifest: string;
 
+  let fixture: CountedPullThrough;
+
   beforeAll(async () => {
-    upstream = await startDockerRegistry();
-    counting = await startCountingProxy(upstream.url, { holdMs });
-    layer = await pushBlobStream(upstream.url, 'team/app', layerSize, () => pseudoRandom(layerSize, 5));
-    manifest = await pushManifest(upstream.url, 'team/app', 'v1', [{ digest: layer, size: layerSize }]);
-    orchard = await startOrchard({ config: dockerRemote('up', { type: 'remote', baseUrl: counting.url }) });
+    fixture = await startCountedPullThrough({ repo: 'team/app', layerSize, seed: 5, holdMs });
+    ({ upstream, counting, orchard, layer, manifest } = fixture);
   }, 120_000);
 
   afterAll(async () => {
-    await orchard?.close();
-    await counting?.close();
-    await upstream?.stop();
+    await fixture?.close();
   });
 
   const head = async (path: string) => {

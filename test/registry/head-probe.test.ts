@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CountingProxy, startCountingProxy } from './lib/counting-proxy.ts';
-import { type DockerRegistry, startDockerRegistry } from './lib/docker-registry.ts';
+import { type CountedPullThrough, startCountedPullThrough } from './lib/counted-pull-through.ts';
+import type { CountingProxy } from './lib/counting-proxy.ts';
 import { OciClient } from './lib/oci-client.ts';
-import { dockerRemote, type Orchard, startOrchard } from './lib/orchard.ts';
-import { pseudoRandom, pushBlobStream, pushManifest } from './lib/push.ts';
+import type { Orchard } from './lib/orchard.ts';
 
 const layerSize = 64 * 1024 * 1024;
 
@@ -17,24 +16,20 @@ const layerSize = 64 * 1024 * 1024;
  * proxy; the cache index and blob store are inspected directly.
  */
 describe('HEAD of uncached blobs and manifests (spec: pull, end-2/end-3)', () => {
-  let upstream: DockerRegistry;
   let counting: CountingProxy;
   let orchard: Orchard;
   let layer: string;
   let manifest: string;
 
+  let fixture: CountedPullThrough;
+
   beforeAll(async () => {
-    upstream = await startDockerRegistry();
-    counting = await startCountingProxy(upstream.url);
-    layer = await pushBlobStream(upstream.url, 'big/layer', layerSize, () => pseudoRandom(layerSize, 11));
-    manifest = await pushManifest(upstream.url, 'big/layer', 'v1', [{ digest: layer, size: layerSize }]);
-    orchard = await startOrchard({ config: dockerRemote('up', { type: 'remote', baseUrl: counting.url }) });
+    fixture = await startCountedPullThrough({ repo: 'big/layer', layerSize, seed: 11 });
+    ({ counting, orchard, layer, manifest } = fixture);
   }, 180_000);
 
   afterAll(async () => {
-    await orchard?.close();
-    await counting?.close();
-    await upstream?.stop();
+    await fixture?.close();
   });
 
   const cachedRows = async () =>
